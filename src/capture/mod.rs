@@ -1,0 +1,7 @@
+//! Capture: drain the BPF ring buffer on our own epoll loop and hand ordered batches downstream.
+pub mod order;
+pub mod reader;
+
+#[cfg(test)]
+pub use order::Orderer;
+pub use order::{Batch, BatchSink, Item};

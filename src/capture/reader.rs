@@ -1,0 +1,116 @@
+//! The ring-buffer drain loop: epoll with a short timeout, consume, settle gaps.
+//!
+//! The kernel submits without waking us (see `ringbuf_flags()` in
+//! bpf/tracer.bpf.c), so this loop wakes on its own every `POLL_INTERVAL`,
+//! or earlier when the kernel forces a wakeup because a backlog built up.
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use libbpf_rs::{MapCore, RingBuffer, RingBufferBuilder};
+
+use super::order::{BatchSink, OrderStats, Orderer};
+use crate::kernel::counters::{Counters, Snapshot};
+
+/// Longest time an event waits in the ring before we look (output latency bound).
+pub const POLL_INTERVAL: Duration = Duration::from_millis(10);
+/// Records per batch handed to one worker.
+pub const BATCH_ITEMS: usize = 4096;
+
+/// What the loop reports at the end.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ReaderStats {
+    pub order: OrderStats,
+    /// epoll returned because the kernel woke us.
+    pub wakeups: u64,
+    /// epoll returned on its timeout.
+    pub timeouts: u64,
+    pub kernel: Snapshot,
+}
+
+/// Why the loop should stop, asked once per pass.
+pub trait StopCheck {
+    fn should_stop(&mut self) -> bool;
+}
+
+impl<F: FnMut() -> bool> StopCheck for F {
+    fn should_stop(&mut self) -> bool {
+        self()
+    }
+}
+
+pub struct Reader<'a, S: BatchSink> {
+    ring: RingBuffer<'a>,
+    orderer: Rc<RefCell<Orderer<S>>>,
+    counters: Counters<'a>,
+    stats: ReaderStats,
+}
+
+impl<'a, S: BatchSink + 'a> Reader<'a, S> {
+    pub fn new(map: &'a dyn MapCore, counters: Counters<'a>, sink: S) -> anyhow::Result<Self> {
+        let orderer = Rc::new(RefCell::new(Orderer::new(sink, BATCH_ITEMS)));
+        let cb_orderer = Rc::clone(&orderer);
+        let mut builder = RingBufferBuilder::new();
+        builder
+            .add(map, move |record: &[u8]| {
+                cb_orderer.borrow_mut().push(record);
+                0
+            })
+            .context("setting up the ring buffer consumer")?;
+        let ring = builder
+            .build()
+            .context("setting up the ring buffer consumer")?;
+        Ok(Reader {
+            ring,
+            orderer,
+            counters,
+            stats: ReaderStats::default(),
+        })
+    }
+
+    /// Waits up to `timeout` for a wakeup; EINTR counts as a timeout.
+    fn wait(&mut self, timeout: Duration) {
+        let mut ev = libc::epoll_event { events: 0, u64: 0 };
+        // SAFETY: epoll_fd is the ring's live epoll instance; `ev` is one valid slot.
+        let n = unsafe {
+            libc::epoll_wait(self.ring.epoll_fd(), &mut ev, 1, timeout.as_millis() as i32)
+        };
+        if n > 0 {
+            self.stats.wakeups += 1;
+        } else {
+            self.stats.timeouts += 1;
+        }
+    }
+
+    /// One drain of the ring, then gap settlement and a flush downstream.
+    fn pass(&mut self, final_pass: bool) -> anyhow::Result<()> {
+        let horizon = self.counters.snapshot().next_seq;
+        self.ring.consume().context("reading the ring buffer")?;
+        let snap = self.counters.snapshot();
+        self.orderer
+            .borrow_mut()
+            .end_pass(Instant::now(), horizon, snap.lost, final_pass);
+        Ok(())
+    }
+
+    /// Drains until `stop` says so; the caller then detaches and calls `finish`.
+    pub fn run(&mut self, stop: &mut dyn StopCheck) -> anyhow::Result<()> {
+        loop {
+            if stop.should_stop() {
+                return Ok(());
+            }
+            self.wait(POLL_INTERVAL);
+            self.pass(false)?;
+        }
+    }
+
+    /// Final drain after the programs are detached: every hole left is a loss.
+    pub fn finish(mut self) -> anyhow::Result<ReaderStats> {
+        self.pass(false)?;
+        self.pass(true)?;
+        self.stats.order = self.orderer.borrow().stats();
+        self.stats.kernel = self.counters.snapshot();
+        Ok(self.stats)
+    }
+}

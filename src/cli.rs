@@ -1,0 +1,148 @@
+//! Command-line interface: the clap types every subcommand is parsed into.
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ai-forensics",
+    version,
+    about = "Trace the syscalls of a command, processes or the whole system, as JSON lines",
+    after_help = "Examples:\n  \
+        sudo ai-forensics trace -- python3 train.py | jq .\n  \
+        sudo ai-forensics trace --pid 1234 --follow --syscalls %file,%network\n  \
+        sudo ai-forensics trace --all --format text -o /tmp/all.txt"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Trace a command and its descendants, running processes, or the whole system.
+    Trace(TraceArgs),
+    /// Run a command with do-nothing programs on the syscall tracepoints (benchmark floor).
+    #[command(hide = true)]
+    BenchFloor {
+        /// Command to run.
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Trace these running processes (comma-separated pids; all their threads).
+    #[arg(short, long, value_delimiter = ',', conflicts_with_all = ["comm", "all"])]
+    pub pid: Vec<u32>,
+
+    /// Trace processes whose command name (comm) is NAME, now and when they exec.
+    #[arg(long, value_name = "NAME", conflicts_with = "all")]
+    pub comm: Option<String>,
+
+    /// Trace every process on the system except the tracer itself.
+    #[arg(short, long)]
+    pub all: bool,
+
+    /// With --pid or --comm: also trace children forked after the start.
+    #[arg(short, long)]
+    pub follow: bool,
+
+    /// Syscalls to trace: names, numbers and classes (%file, %process, %network,
+    /// %memory, %signal, %ipc, %desc, ...), comma-separated; a leading `!` negates.
+    #[arg(short = 'e', long, value_name = "SET", default_value = "all")]
+    pub syscalls: String,
+
+    /// Write events to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+
+    /// Ring buffer size (bytes; K, M, G suffixes; a power of two of at least one page).
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    pub buffer_size: u64,
+
+    /// Formatting threads (default: one per CPU, at most 4).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+
+    /// Also write the final statistics as one JSON object to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub stats_file: Option<PathBuf>,
+
+    /// Print libbpf's diagnostics (to stderr).
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Command to launch and trace with all its descendants.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object per line.
+    Json,
+    /// One strace-style line per event.
+    Text,
+}
+
+/// Parses `4096`, `64K`, `64M`, `1G` (binary units).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (digits, shift) = match s.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&s[..i], 10),
+        Some((i, 'm' | 'M')) => (&s[..i], 20),
+        Some((i, 'g' | 'G')) => (&s[..i], 30),
+        _ => (s, 0),
+    };
+    let n: u64 = digits.parse().map_err(|_| {
+        format!("invalid size {s:?}: expected a number with an optional K/M/G suffix")
+    })?;
+    n.checked_shl(shift)
+        .filter(|v| v >> shift == n)
+        .ok_or_else(|| format!("size {s:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("64m"), Ok(64 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert!(parse_size("x").is_err());
+        assert!(parse_size("").is_err());
+        assert!(parse_size("99999999999999G").is_err());
+    }
+
+    #[test]
+    fn trace_command_after_dashes() {
+        let cli = Cli::try_parse_from(["ai-forensics", "trace", "--", "ls", "-l"]).unwrap();
+        let Command::Trace(t) = cli.command else {
+            panic!("not trace")
+        };
+        assert_eq!(t.command, ["ls", "-l"]);
+        assert_eq!(t.format, Format::Json);
+    }
+
+    #[test]
+    fn pid_list() {
+        let cli = Cli::try_parse_from(["ai-forensics", "trace", "--pid", "1,2"]).unwrap();
+        let Command::Trace(t) = cli.command else {
+            panic!("not trace")
+        };
+        assert_eq!(t.pid, [1, 2]);
+    }
+}

@@ -1,0 +1,281 @@
+//! Decode: raw ring-buffer records into typed events (checked lengths, no blind casts).
+pub mod signatures;
+pub mod syscalls;
+
+use std::sync::OnceLock;
+
+use std::mem::{offset_of, size_of};
+
+use crate::kernel::types;
+
+// SAFETY: the generated types are plain C structs of integers and byte arrays:
+// every bit pattern is valid.
+unsafe impl plain::Plain for types::event_header {}
+unsafe impl plain::Plain for types::syscall_event {}
+unsafe impl plain::Plain for types::fork_event {}
+unsafe impl plain::Plain for types::exit_event {}
+
+pub const EVENT_SYSCALL: u16 = types::event_type::EVENT_SYSCALL.0 as u16;
+pub const EVENT_EXEC: u16 = types::event_type::EVENT_EXEC.0 as u16;
+pub const EVENT_FORK: u16 = types::event_type::EVENT_FORK.0 as u16;
+pub const EVENT_EXIT: u16 = types::event_type::EVENT_EXIT.0 as u16;
+
+pub const F_NORETURN: u16 = types::event_flags::EVENT_F_NORETURN.0 as u16;
+pub const F_THREAD: u16 = types::event_flags::EVENT_F_THREAD.0 as u16;
+pub const F_FILENAME_TRUNC: u16 = types::event_flags::EVENT_F_FILENAME_TRUNC.0 as u16;
+pub const F_ARGV_TRUNC: u16 = types::event_flags::EVENT_F_ARGV_TRUNC.0 as u16;
+pub const F_ARGV_FAULT: u16 = types::event_flags::EVENT_F_ARGV_FAULT.0 as u16;
+
+/// One decoded record. Variable parts borrow from the record bytes.
+#[derive(Debug)]
+pub enum Event<'a> {
+    Syscall(types::syscall_event),
+    Exec {
+        hdr: types::event_header,
+        old_tid: u32,
+        filename: &'a [u8],
+        argv: &'a [u8],
+    },
+    Fork(types::fork_event),
+    Exit(types::exit_event),
+}
+
+impl Event<'_> {
+    pub fn header(&self) -> &types::event_header {
+        match self {
+            Event::Syscall(e) => &e.hdr,
+            Event::Exec { hdr, .. } => hdr,
+            Event::Fork(e) => &e.hdr,
+            Event::Exit(e) => &e.hdr,
+        }
+    }
+}
+
+/// Why a record could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    Short {
+        kind: &'static str,
+        need: usize,
+        got: usize,
+    },
+    UnknownType(u16),
+    BadLength {
+        what: &'static str,
+    },
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeError::Short { kind, need, got } => {
+                write!(f, "{kind} record too short: {got} bytes, need {need}")
+            }
+            DecodeError::UnknownType(t) => write!(f, "unknown record type {t}"),
+            DecodeError::BadLength { what } => write!(f, "exec record: {what} overruns the record"),
+        }
+    }
+}
+
+fn copy<T: plain::Plain + Default>(raw: &[u8], kind: &'static str) -> Result<T, DecodeError> {
+    let mut v = T::default();
+    plain::copy_from_bytes(&mut v, raw).map_err(|_| DecodeError::Short {
+        kind,
+        need: size_of::<T>(),
+        got: raw.len(),
+    })?;
+    Ok(v)
+}
+
+fn u16_at(raw: &[u8], off: usize) -> u16 {
+    u16::from_ne_bytes([raw[off], raw[off + 1]])
+}
+
+fn u32_at(raw: &[u8], off: usize) -> u32 {
+    u32::from_ne_bytes(raw[off..off + 4].try_into().expect("4 bytes"))
+}
+
+/// Decodes one record as it came out of the ring buffer.
+pub fn decode(raw: &[u8]) -> Result<Event<'_>, DecodeError> {
+    let hdr: types::event_header = copy(raw, "event")?;
+    match hdr.r#type {
+        EVENT_SYSCALL => Ok(Event::Syscall(copy(raw, "syscall")?)),
+        EVENT_FORK => Ok(Event::Fork(copy(raw, "fork")?)),
+        EVENT_EXIT => Ok(Event::Exit(copy(raw, "exit")?)),
+        EVENT_EXEC => {
+            let data = offset_of!(types::exec_event, data);
+            if raw.len() < data {
+                return Err(DecodeError::Short {
+                    kind: "exec",
+                    need: data,
+                    got: raw.len(),
+                });
+            }
+            let old_tid = u32_at(raw, offset_of!(types::exec_event, old_tid));
+            let flen = u16_at(raw, offset_of!(types::exec_event, filename_len)) as usize;
+            let alen = u16_at(raw, offset_of!(types::exec_event, argv_len)) as usize;
+            let rest = &raw[data..];
+            if flen + alen > rest.len() {
+                return Err(DecodeError::BadLength {
+                    what: "filename and argv",
+                });
+            }
+            let filename = &rest[..flen];
+            let filename = filename.strip_suffix(&[0]).unwrap_or(filename);
+            Ok(Event::Exec {
+                hdr,
+                old_tid,
+                filename,
+                argv: &rest[flen..flen + alen],
+            })
+        }
+        other => Err(DecodeError::UnknownType(other)),
+    }
+}
+
+/// The argument signature of syscall `nr`, if the table knows it.
+pub fn signature(nr: u32) -> Option<&'static signatures::Signature> {
+    static BY_NR: OnceLock<Vec<Option<&'static signatures::Signature>>> = OnceLock::new();
+    BY_NR
+        .get_or_init(|| {
+            (0..syscalls::SELECTION_BITS as u32)
+                .map(|nr| syscalls::name(nr).and_then(signatures::by_name))
+                .collect()
+        })
+        .get(nr as usize)
+        .copied()
+        .flatten()
+}
+
+/// How many arguments syscall `nr` takes (all 6 when its signature is unknown).
+pub fn arity(nr: u32) -> usize {
+    signature(nr).map_or(6, |s| s.args.len())
+}
+
+/// Splits a NUL-separated argument block (as in /proc/PID/cmdline) into arguments.
+pub fn split_argv(block: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let block = block.strip_suffix(&[0]).unwrap_or(block);
+    block.split(|&b| b == 0).filter(move |_| !block.is_empty())
+}
+
+/// The NUL-terminated kernel `comm` as bytes.
+pub fn comm_bytes(comm: &[i8; 16]) -> &[u8] {
+    // SAFETY: i8 and u8 have the same size and alignment.
+    let bytes: &[u8; 16] = unsafe { &*(comm as *const [i8; 16] as *const [u8; 16]) };
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    &bytes[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header_bytes(ty: u16, seq: u64) -> types::event_header {
+        let mut h = types::event_header {
+            seq,
+            pid: 10,
+            tid: 11,
+            ..Default::default()
+        };
+        h.r#type = ty;
+        h.comm[..3].copy_from_slice(&[b'c' as i8, b'a' as i8, b't' as i8]);
+        h
+    }
+
+    fn as_bytes<T>(v: &T) -> Vec<u8> {
+        // SAFETY: test-only view of a plain C struct as bytes.
+        unsafe { std::slice::from_raw_parts(v as *const T as *const u8, size_of::<T>()).to_vec() }
+    }
+
+    #[test]
+    fn syscall_roundtrip() {
+        let ev = types::syscall_event {
+            hdr: header_bytes(EVENT_SYSCALL, 7),
+            ret: -2,
+            nr: 257,
+            ..Default::default()
+        };
+        let raw = as_bytes(&ev);
+        match decode(&raw).unwrap() {
+            Event::Syscall(s) => {
+                assert_eq!(s.hdr.seq, 7);
+                assert_eq!(s.ret, -2);
+                assert_eq!(s.nr, 257);
+                assert_eq!(comm_bytes(&s.hdr.comm), b"cat");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn truncated_records_are_errors() {
+        let ev = types::syscall_event {
+            hdr: header_bytes(EVENT_SYSCALL, 1),
+            ..Default::default()
+        };
+        let raw = as_bytes(&ev);
+        assert!(matches!(
+            decode(&raw[..raw.len() - 1]),
+            Err(DecodeError::Short {
+                kind: "syscall",
+                ..
+            })
+        ));
+        assert!(matches!(
+            decode(&raw[..10]),
+            Err(DecodeError::Short { kind: "event", .. })
+        ));
+        assert!(matches!(decode(&[]), Err(DecodeError::Short { .. })));
+    }
+
+    #[test]
+    fn unknown_type() {
+        let h = header_bytes(99, 1);
+        assert_eq!(
+            decode(&as_bytes(&h)).unwrap_err(),
+            DecodeError::UnknownType(99)
+        );
+    }
+
+    #[test]
+    fn exec_variable_part() {
+        let h = header_bytes(EVENT_EXEC, 3);
+        let mut raw = as_bytes(&h);
+        raw.resize(offset_of!(types::exec_event, data), 0);
+        let fname = b"/bin/ls\0";
+        let argv = b"ls\0-l\0";
+        raw[offset_of!(types::exec_event, old_tid)..][..4].copy_from_slice(&12u32.to_ne_bytes());
+        raw[offset_of!(types::exec_event, filename_len)..][..2]
+            .copy_from_slice(&(fname.len() as u16).to_ne_bytes());
+        raw[offset_of!(types::exec_event, argv_len)..][..2]
+            .copy_from_slice(&(argv.len() as u16).to_ne_bytes());
+        raw.extend_from_slice(fname);
+        raw.extend_from_slice(argv);
+        match decode(&raw).unwrap() {
+            Event::Exec {
+                filename,
+                argv,
+                old_tid,
+                ..
+            } => {
+                assert_eq!(filename, b"/bin/ls");
+                assert_eq!(old_tid, 12);
+                let args: Vec<&[u8]> = split_argv(argv).collect();
+                assert_eq!(args, [&b"ls"[..], b"-l"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Lengths that overrun the record are rejected, not trusted.
+        raw.truncate(raw.len() - 2);
+        assert!(matches!(decode(&raw), Err(DecodeError::BadLength { .. })));
+    }
+
+    #[test]
+    fn argv_splitting() {
+        assert_eq!(split_argv(b"").count(), 0);
+        assert_eq!(
+            split_argv(b"a\0\0b\0").collect::<Vec<_>>(),
+            [&b"a"[..], b"", b"b"]
+        );
+    }
+}

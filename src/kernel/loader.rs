@@ -1,0 +1,117 @@
+//! Opens the tracer skeleton, writes its configuration into rodata, loads and attaches it.
+use std::mem::MaybeUninit;
+
+use anyhow::Context;
+use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
+use libbpf_rs::{MapCore, MapFlags, OpenObject};
+
+use super::tracer_skel::{TracerSkel, TracerSkelBuilder};
+use crate::error::{user, Kind};
+
+/// Everything the kernel programs need to know before load.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Our own process, never traced.
+    pub tracer_tgid: u32,
+    pub trace_all: bool,
+    pub follow_children: bool,
+    /// NUL-padded command name for --comm.
+    pub comm: Option<[u8; 16]>,
+    pub syscall_filter: [u64; 16],
+    pub ring_bytes: u32,
+    pub nr_exit: u32,
+    pub nr_exit_group: u32,
+}
+
+/// Routes libbpf's own messages to stderr only when asked to.
+pub fn set_verbose(verbose: bool) {
+    if verbose {
+        libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Debug, |_, msg: String| {
+            eprint!("libbpf: {msg}")
+        })));
+    } else {
+        libbpf_rs::set_print(None);
+    }
+}
+
+fn kernel_error(what: &str, err: libbpf_rs::Error) -> anyhow::Error {
+    let errno = err.kind();
+    if matches!(errno, libbpf_rs::ErrorKind::PermissionDenied) {
+        return user(
+            Kind::Permission,
+            format!(
+                "{what}: permission denied: needs root, or CAP_BPF and CAP_PERFMON \
+                 (and a kernel.unprivileged_bpf_disabled/lockdown setting that allows tracing)"
+            ),
+        );
+    }
+    user(
+        Kind::Kernel,
+        format!("{what}: {err} (run with --verbose for the kernel's verifier log)"),
+    )
+}
+
+/// Opens, configures and loads the tracer; nothing is attached yet.
+pub fn load<'obj>(
+    object: &'obj mut MaybeUninit<OpenObject>,
+    cfg: &Config,
+) -> anyhow::Result<TracerSkel<'obj>> {
+    let mut open = TracerSkelBuilder::default()
+        .open(object)
+        .map_err(|e| kernel_error("opening the BPF object", e))?;
+    let rodata = open
+        .maps
+        .rodata_data
+        .as_deref_mut()
+        .context("BPF object has no .rodata")?;
+    rodata.tracer_tgid = cfg.tracer_tgid;
+    rodata.trace_all = cfg.trace_all;
+    rodata.follow_children = cfg.follow_children;
+    if let Some(comm) = cfg.comm {
+        rodata.comm_mode = true;
+        for (dst, src) in rodata.comm_filter.iter_mut().zip(comm) {
+            *dst = src as i8;
+        }
+    }
+    rodata.syscall_filter = cfg.syscall_filter;
+    rodata.nr_exit = cfg.nr_exit;
+    rodata.nr_exit_group = cfg.nr_exit_group;
+    // Wake the consumer early only when an eighth of the ring is waiting;
+    // otherwise its timer drains the ring.
+    rodata.wakeup_bytes = u64::from(cfg.ring_bytes / 8);
+    open.maps
+        .events
+        .set_max_entries(cfg.ring_bytes)
+        .map_err(|e| kernel_error("sizing the ring buffer", e))?;
+    open.load()
+        .map_err(|e| kernel_error("loading the BPF programs", e))
+}
+
+/// Attaches every program (tp_btf: no tracefs needed).
+pub fn attach(skel: &mut TracerSkel<'_>) -> anyhow::Result<()> {
+    skel.attach()
+        .map_err(|e| kernel_error("attaching to the syscall and scheduler tracepoints", e))
+}
+
+/// Detaches every program; events already in the ring stay readable.
+pub fn detach(skel: &mut TracerSkel<'_>) {
+    skel.links = Default::default();
+}
+
+/// Marks a process (tgid) as watched.
+pub fn watch(skel: &TracerSkel<'_>, tgid: u32) -> anyhow::Result<()> {
+    skel.maps
+        .watched
+        .update(&tgid.to_ne_bytes(), &[1u8], MapFlags::ANY)
+        .with_context(|| format!("adding pid {tgid} to the watched set"))
+}
+
+/// An owned handle on a map, usable after the skeleton is borrowed mutably.
+pub fn handle(map: &libbpf_rs::MapMut<'_>) -> anyhow::Result<libbpf_rs::MapHandle> {
+    libbpf_rs::MapHandle::try_from(map).context("duplicating a BPF map handle")
+}
+
+/// True while at least one watched process is alive (the kernel removes them at exit).
+pub fn any_watched(watched: &libbpf_rs::MapHandle) -> bool {
+    watched.keys().next().is_some()
+}

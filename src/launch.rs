@@ -1,0 +1,255 @@
+//! Start a command held at a gate until the programs are attached, and reap all its descendants.
+//!
+//! The child is forked, then blocks reading a pipe; the tracer adds its pid to
+//! the watched map, attaches, and opens the gate. The child's first traced
+//! syscall is therefore its `execve`. The tracer is a child subreaper, so
+//! orphaned descendants are reparented to it and it knows when the last one
+//! is gone.
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use anyhow::Context;
+
+use crate::error::{user, Kind};
+
+/// A forked child waiting at the gate.
+pub struct Held {
+    pub pid: u32,
+    gate: OwnedFd,
+    exec_status: OwnedFd,
+    program: String,
+}
+
+fn pipe_cloexec() -> anyhow::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 returns.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error()).context("pipe2");
+    }
+    // SAFETY: pipe2 succeeded, so both are fresh descriptors we own.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+fn is_executable(path: &Path) -> bool {
+    let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `c` is a valid NUL-terminated path.
+    path.is_file() && unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0
+}
+
+/// Finds `program` the way execvp would (a name with a slash is used as is).
+pub fn resolve(program: &str) -> anyhow::Result<PathBuf> {
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        if !p.exists() {
+            return Err(user(
+                Kind::CommandNotFound,
+                format!("{program}: no such file"),
+            ));
+        }
+        if !is_executable(&p) {
+            return Err(user(
+                Kind::CommandNotExecutable,
+                format!("{program}: not an executable file (check its mode with ls -l)"),
+            ));
+        }
+        return Ok(p);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| is_executable(p))
+        .ok_or_else(|| {
+            user(
+                Kind::CommandNotFound,
+                format!("{program}: command not found in PATH"),
+            )
+        })
+}
+
+/// Forks a child that waits at the gate, then execs `argv` (argv[0] resolved via PATH).
+pub fn spawn_held(argv: &[String]) -> anyhow::Result<Held> {
+    let program = resolve(&argv[0])?;
+    let path =
+        CString::new(program.as_os_str().as_bytes()).context("command path has a NUL byte")?;
+    let args: Vec<CString> = argv
+        .iter()
+        .map(|a| CString::new(a.as_bytes()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| user(Kind::Usage, "a command argument contains a NUL byte"))?;
+    let mut arg_ptrs: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
+    arg_ptrs.push(std::ptr::null());
+    let env: Vec<CString> = std::env::vars_os()
+        .filter_map(|(k, v)| {
+            let mut kv = k.as_bytes().to_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            CString::new(kv).ok()
+        })
+        .collect();
+    let mut env_ptrs: Vec<*const libc::c_char> = env.iter().map(|e| e.as_ptr()).collect();
+    env_ptrs.push(std::ptr::null());
+
+    let (gate_r, gate_w) = pipe_cloexec()?;
+    let (status_r, status_w) = pipe_cloexec()?;
+
+    // SAFETY: the child only calls async-signal-safe functions (read, signal,
+    // execve, write, _exit) on memory prepared before the fork.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(std::io::Error::last_os_error()).context("fork");
+    }
+    if pid == 0 {
+        // SAFETY: see above; every pointer stays valid in the child's copy.
+        unsafe {
+            // Rust ignores SIGPIPE; the command must get the default back.
+            // Done before the gate so the trace starts with execve.
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            let mut b = 0u8;
+            let n = libc::read(gate_r.as_raw_fd(), (&mut b as *mut u8).cast(), 1);
+            if n != 1 {
+                // The tracer went away without opening the gate.
+                libc::_exit(127);
+            }
+            libc::execve(path.as_ptr(), arg_ptrs.as_ptr(), env_ptrs.as_ptr());
+            let errno = *libc::__errno_location();
+            libc::write(
+                status_w.as_raw_fd(),
+                (&errno as *const i32).cast(),
+                std::mem::size_of::<i32>(),
+            );
+            libc::_exit(if errno == libc::ENOENT { 127 } else { 126 });
+        }
+    }
+    drop(gate_r);
+    drop(status_w);
+    Ok(Held {
+        pid: pid as u32,
+        gate: gate_w,
+        exec_status: status_r,
+        program: program.display().to_string(),
+    })
+}
+
+impl Held {
+    /// Opens the gate and waits until the child has exec'd (or failed to).
+    pub fn release(self) -> anyhow::Result<()> {
+        let b = [1u8];
+        // SAFETY: writing one byte from a valid buffer to our pipe end.
+        unsafe { libc::write(self.gate.as_raw_fd(), b.as_ptr().cast(), 1) };
+        drop(self.gate);
+        let mut errno = 0i32;
+        // SAFETY: reading at most 4 bytes into `errno`; EOF means exec succeeded (CLOEXEC).
+        let n = unsafe {
+            libc::read(
+                self.exec_status.as_raw_fd(),
+                (&mut errno as *mut i32).cast(),
+                std::mem::size_of::<i32>(),
+            )
+        };
+        if n == std::mem::size_of::<i32>() as isize {
+            let err = std::io::Error::from_raw_os_error(errno);
+            let kind = if errno == libc::ENOENT {
+                Kind::CommandNotFound
+            } else {
+                Kind::CommandNotExecutable
+            };
+            return Err(user(
+                kind,
+                format!("cannot execute {}: {err}", self.program),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Makes orphaned descendants reparent to us instead of init.
+pub fn become_subreaper() -> anyhow::Result<()> {
+    // SAFETY: plain prctl with integer arguments.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
+        return Err(std::io::Error::last_os_error()).context("prctl(PR_SET_CHILD_SUBREAPER)");
+    }
+    Ok(())
+}
+
+/// Shared between the reaper thread and the tracer.
+#[derive(Debug, Default)]
+pub struct ReapState {
+    /// Set when no child or descendant is left.
+    pub all_gone: AtomicBool,
+    /// wait(2) status of the launched command, -1 until known.
+    pub status: AtomicI32,
+}
+
+/// Reaps every child (and adopted orphan) until none is left.
+pub fn spawn_reaper(main_pid: u32) -> (Arc<ReapState>, JoinHandle<()>) {
+    let state = Arc::new(ReapState {
+        all_gone: AtomicBool::new(false),
+        status: AtomicI32::new(-1),
+    });
+    let st = Arc::clone(&state);
+    let handle = std::thread::Builder::new()
+        .name("reaper".into())
+        .spawn(move || loop {
+            let mut status = 0;
+            // SAFETY: waiting for any child; `status` is a valid out-pointer.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+            if pid < 0 {
+                let err = std::io::Error::last_os_error();
+                if err.raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                st.all_gone.store(true, Ordering::SeqCst);
+                return;
+            }
+            if pid as u32 == main_pid {
+                st.status.store(status, Ordering::SeqCst);
+            }
+        })
+        .expect("spawning the reaper thread");
+    (state, handle)
+}
+
+/// The shell convention for a wait status: the exit code, or 128 + signal.
+pub fn exit_code_of(status: i32) -> u8 {
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status) as u8
+    } else if libc::WIFSIGNALED(status) {
+        128u8.wrapping_add(libc::WTERMSIG(status) as u8)
+    } else {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_status_codes() {
+        assert_eq!(exit_code_of(0), 0);
+        assert_eq!(exit_code_of(3 << 8), 3);
+        assert_eq!(exit_code_of(libc::SIGKILL), 128 + 9);
+        assert_eq!(exit_code_of(libc::SIGSEGV | 0x80), 128 + 11);
+    }
+
+    #[test]
+    fn resolve_finds_sh_and_rejects_missing() {
+        assert!(resolve("sh").unwrap().is_absolute());
+        let err = resolve("definitely-not-a-command-xyz").unwrap_err();
+        let u = err.downcast_ref::<crate::error::UserError>().unwrap();
+        assert_eq!(u.kind, Kind::CommandNotFound);
+        let plain = std::env::temp_dir().join(format!("aif-not-exec-{}", std::process::id()));
+        std::fs::write(&plain, "data").unwrap();
+        let err = resolve(plain.to_str().unwrap()).unwrap_err();
+        std::fs::remove_file(&plain).unwrap();
+        let u = err.downcast_ref::<crate::error::UserError>().unwrap();
+        assert_eq!(u.kind, Kind::CommandNotExecutable);
+    }
+}

@@ -1,0 +1,335 @@
+//! The `trace` command: wire targets, kernel, capture, pipeline and output together.
+use std::fs::File;
+use std::io::Write;
+use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use libbpf_rs::OpenObject;
+
+use crate::capture::reader::Reader;
+use crate::cli::TraceArgs;
+use crate::decode::syscalls::{self, Selection};
+use crate::error::{user, Kind};
+use crate::kernel::counters::Counters;
+use crate::kernel::{loader, preflight};
+use crate::launch;
+use crate::output::stats::{self, Stats};
+use crate::output::{Clock, Formatter};
+use crate::pipeline::Pipeline;
+
+/// After Ctrl-C/SIGTERM, how long a launched command gets to exit while we keep tracing.
+const STOP_GRACE: Duration = Duration::from_millis(500);
+
+/// What to trace.
+enum Target {
+    Command(Vec<String>),
+    Pids(Vec<u32>),
+    Comm([u8; 16]),
+    All,
+}
+
+fn target(args: &TraceArgs) -> anyhow::Result<Target> {
+    let modes = [
+        !args.command.is_empty(),
+        !args.pid.is_empty(),
+        args.comm.is_some(),
+        args.all,
+    ];
+    match modes.iter().filter(|&&m| m).count() {
+        0 => {
+            return Err(user(
+                Kind::Usage,
+                "nothing to trace: give a command after --, or --pid, --comm or --all",
+            ))
+        }
+        1 => {}
+        _ => {
+            return Err(user(
+                Kind::Usage,
+                "give only one of: a command, --pid, --comm, --all",
+            ))
+        }
+    }
+    if args.follow && (!args.command.is_empty() || args.all) {
+        eprintln!("ai-forensics: note: --follow is implied for a launched command and meaningless with --all");
+    }
+    if !args.command.is_empty() {
+        return Ok(Target::Command(args.command.clone()));
+    }
+    if !args.pid.is_empty() {
+        return resolve_pids(&args.pid).map(Target::Pids);
+    }
+    if let Some(name) = &args.comm {
+        if name.is_empty() || name.contains('\0') {
+            return Err(user(Kind::Usage, "--comm needs a non-empty name"));
+        }
+        if name.len() > 15 {
+            eprintln!(
+                "ai-forensics: note: the kernel keeps 15 bytes of a command name; matching {:?}",
+                &name[..15]
+            );
+        }
+        let mut comm = [0u8; 16];
+        for (d, s) in comm.iter_mut().zip(name.bytes().take(15)) {
+            *d = s;
+        }
+        return Ok(Target::Comm(comm));
+    }
+    Ok(Target::All)
+}
+
+/// The process (tgid) of a pid or thread id, checking it exists.
+fn resolve_pids(pids: &[u32]) -> anyhow::Result<Vec<u32>> {
+    let me = std::process::id();
+    let mut out = Vec::new();
+    for &pid in pids {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|_| {
+            user(
+                Kind::NoSuchProcess,
+                format!("no process with pid {pid} (check with: ps -p {pid})"),
+            )
+        })?;
+        let tgid = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Tgid:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(pid);
+        if tgid == me {
+            return Err(user(Kind::Usage, "ai-forensics cannot trace itself"));
+        }
+        if !out.contains(&tgid) {
+            out.push(tgid);
+        }
+    }
+    Ok(out)
+}
+
+/// Running processes whose comm equals `comm` (NUL-padded).
+fn pids_with_comm(comm: &[u8; 16]) -> Vec<u32> {
+    let want = &comm[..comm.iter().position(|&b| b == 0).unwrap_or(16)];
+    let me = std::process::id();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != me)
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/comm"))
+                .map(|c| c.strip_suffix(b"\n").unwrap_or(&c) == want)
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+fn open_output(args: &TraceArgs) -> anyhow::Result<Box<dyn Write + Send>> {
+    match &args.output {
+        None => Ok(Box::new(std::io::stdout())),
+        Some(path) => {
+            let f = File::create(path).map_err(|e| {
+                user(
+                    Kind::Output,
+                    format!(
+                        "cannot write {}: {e} (choose a writable path with -o)",
+                        path.display()
+                    ),
+                )
+            })?;
+            Ok(Box::new(std::io::BufWriter::with_capacity(1 << 16, f)))
+        }
+    }
+}
+
+fn check_ring_size(bytes: u64) -> anyhow::Result<u32> {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u64;
+    if bytes < page || !bytes.is_power_of_two() || bytes > (1 << 30) {
+        return Err(user(
+            Kind::Usage,
+            format!(
+                "--buffer-size {bytes}: must be a power of two between {page} and 1G (e.g. 64M)"
+            ),
+        ));
+    }
+    Ok(bytes as u32)
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(4)
+}
+
+pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
+    let target = target(&args)?;
+    let selection =
+        Selection::parse(&args.syscalls).map_err(|e| user(Kind::Usage, e.to_string()))?;
+    if selection.is_empty() {
+        return Err(user(
+            Kind::Usage,
+            format!("--syscalls {:?} selects no syscall", args.syscalls),
+        ));
+    }
+    let ring_bytes = check_ring_size(args.buffer_size)?;
+    preflight::check()?;
+    let out = open_output(&args)?;
+    loader::set_verbose(args.verbose);
+
+    let cfg = loader::Config {
+        tracer_tgid: std::process::id(),
+        trace_all: matches!(target, Target::All),
+        follow_children: matches!(target, Target::Command(_)) || args.follow,
+        comm: match &target {
+            Target::Comm(c) => Some(*c),
+            _ => None,
+        },
+        syscall_filter: selection.words(),
+        ring_bytes,
+        nr_exit: syscalls::number("exit").unwrap_or(u32::MAX),
+        nr_exit_group: syscalls::number("exit_group").unwrap_or(u32::MAX),
+    };
+    let mut object = MaybeUninit::<OpenObject>::uninit();
+    let mut skel = loader::load(&mut object, &cfg)?;
+
+    // Register what to watch before attaching, so nothing is missed.
+    let mut held = None;
+    match &target {
+        Target::Command(argv) => {
+            launch::become_subreaper()?;
+            let child = launch::spawn_held(argv)?;
+            loader::watch(&skel, child.pid)?;
+            held = Some(child);
+        }
+        Target::Pids(pids) => {
+            for &pid in pids {
+                loader::watch(&skel, pid)?;
+            }
+        }
+        Target::Comm(comm) => {
+            for pid in pids_with_comm(comm) {
+                loader::watch(&skel, pid)?;
+            }
+        }
+        Target::All => {}
+    }
+    loader::attach(&mut skel)?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
+            .context("installing the Ctrl-C/SIGTERM handler")?;
+    }
+    let write_failed = Arc::new(AtomicBool::new(false));
+    let pipeline = Pipeline::start(
+        args.workers.unwrap_or_else(default_workers),
+        Formatter::new(args.format, Clock::new()),
+        out,
+        Arc::clone(&write_failed),
+    )?;
+
+    let started = Instant::now();
+    let mut reaper = None;
+    if let Some(child) = held {
+        let pid = child.pid;
+        let (state, handle) = launch::spawn_reaper(pid);
+        reaper = Some((state, handle));
+        child.release()?;
+    }
+
+    let bss: *const crate::kernel::types::bss = skel
+        .maps
+        .bss_data
+        .as_deref()
+        .context("BPF object has no .bss")?;
+    // SAFETY: the skeleton (and so its .bss mapping) outlives `reader`.
+    let counters = unsafe { Counters::new(bss) };
+    let ring = loader::handle(&skel.maps.events)?;
+    let watched = loader::handle(&skel.maps.watched)?;
+    let mut reader = Reader::new(&ring, counters, pipeline.sink())?;
+    let pid_mode = matches!(target, Target::Pids(_));
+    let mut stop_at: Option<Instant> = None;
+    let mut last_watch_check = Instant::now();
+    let mut should_stop = || {
+        if write_failed.load(Ordering::SeqCst) {
+            return true;
+        }
+        if let Some((state, _)) = &reaper {
+            if state.all_gone.load(Ordering::SeqCst) {
+                return true;
+            }
+            if stop.load(Ordering::SeqCst) {
+                let t = *stop_at.get_or_insert_with(Instant::now);
+                return t.elapsed() >= STOP_GRACE;
+            }
+            return false;
+        }
+        if stop.load(Ordering::SeqCst) {
+            return true;
+        }
+        if pid_mode && last_watch_check.elapsed() >= Duration::from_millis(100) {
+            last_watch_check = Instant::now();
+            return !loader::any_watched(&watched);
+        }
+        false
+    };
+    reader.run(&mut should_stop)?;
+    loader::detach(&mut skel);
+    let rstats = reader.finish()?;
+    let elapsed = started.elapsed();
+    let (counts, write_result) = pipeline.finish()?;
+
+    let (cpu_user_ns, cpu_system_ns) = stats::cpu_times();
+    let (peak_rss_kb, private_rss_kb) = stats::memory_kb();
+    let st = Stats {
+        events: counts.events(),
+        syscalls: counts.syscalls,
+        execs: counts.execs,
+        forks: counts.forks,
+        exits: counts.exits,
+        lost: rstats.order.lost,
+        kernel_lost: rstats.kernel.lost,
+        kernel_events: rstats.kernel.next_seq,
+        late: rstats.order.late,
+        malformed: counts.malformed + rstats.order.malformed,
+        watch_map_full: rstats.kernel.watch_map_full,
+        inflight_map_full: rstats.kernel.inflight_map_full,
+        wakeups: rstats.wakeups,
+        timed_polls: rstats.timeouts,
+        elapsed_ns: elapsed.as_nanos() as u64,
+        cpu_user_ns,
+        cpu_system_ns,
+        peak_rss_kb,
+        private_rss_kb,
+        per_syscall: Stats::per_syscall_from(&counts),
+    };
+    st.write_text(&mut std::io::stderr().lock())?;
+    if let Some(path) = &args.stats_file {
+        let json = serde_json::to_vec(&st)?;
+        std::fs::write(path, json).map_err(|e| {
+            user(
+                Kind::Output,
+                format!("cannot write statistics to {}: {e}", path.display()),
+            )
+        })?;
+    }
+    if let Err(e) = write_result {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(user(Kind::Output, format!("writing events failed: {e}")));
+        }
+    }
+
+    let Some((state, handle)) = reaper else {
+        return Ok(0);
+    };
+    if state.all_gone.load(Ordering::SeqCst) {
+        let _ = handle.join();
+        let status = state.status.load(Ordering::SeqCst);
+        return Ok(launch::exit_code_of(status));
+    }
+    // Stopped by a signal while the command still runs: it is left running.
+    Ok(130)
+}
