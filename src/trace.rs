@@ -231,6 +231,15 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         Arc::clone(&write_failed),
     )?;
 
+    match &target {
+        Target::Pids(p) => eprintln!("ai-forensics: tracing pid {p:?} (Ctrl-C to stop)"),
+        Target::Comm(_) => eprintln!(
+            "ai-forensics: tracing processes named {:?} (Ctrl-C to stop)",
+            args.comm.as_deref().unwrap_or_default()
+        ),
+        Target::All => eprintln!("ai-forensics: tracing all processes (Ctrl-C to stop)"),
+        Target::Command(_) => {}
+    }
     let started = Instant::now();
     let mut reaper = None;
     if let Some(child) = held {
