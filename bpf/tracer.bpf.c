@@ -24,6 +24,9 @@ const volatile char comm_filter[AIF_TASK_COMM_LEN] = {};
 const volatile __u64 syscall_filter[AIF_SYSCALL_WORDS] = {};
 const volatile __u32 nr_exit = 0;
 const volatile __u32 nr_exit_group = 0;
+/* The kernel has task-local storage and bpf_get_current_task_btf() (5.11+).
+ * Otherwise entry state lives in a hash keyed by tid. */
+const volatile bool use_task_btf = true;
 /* Wake the consumer when this much data is waiting (checked every 1024 events). */
 const volatile __u64 wakeup_bytes = 1 << 20;
 
@@ -46,9 +49,11 @@ struct {
 	__uint(max_entries, 64 << 20); /* resized by the loader */
 } events SEC(".maps");
 
-/* Watched processes, by tgid. Children are added at fork, before they run. */
+/* Watched processes, by tgid. Children are added at fork, before they run.
+ * Not preallocated: updates are rare, and preallocation costs start-up time. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 32768);
 	__type(key, __u32);
 	__type(value, __u8);
@@ -58,10 +63,20 @@ struct inflight {
 	__u64 ts_ns;
 	__u64 args[AIF_SYSCALL_ARGS];
 	__u32 nr;
-	__u32 active;
+	__u16 active; /* an entry waits for its exit */
+	__u16 watched; /* task storage only: the process is known to be watched */
 };
 
-/* Syscall entry state per thread (tid), paired with the exit. */
+/* Syscall entry state per thread, paired with the exit: task-local storage
+ * (no hashing, freed with the task) ... */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct inflight);
+} inflight_task SEC(".maps");
+
+/* ... or, on kernels without it, a hash by tid (shrunk to 1 entry when unused). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -76,6 +91,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct exec_event);
 } exec_scratch SEC(".maps");
+
+static __always_inline struct inflight *inflight_get(__u32 tid, bool create)
+{
+	struct inflight *st, fresh = {};
+
+	if (use_task_btf)
+		return bpf_task_storage_get(&inflight_task, bpf_get_current_task_btf(), 0,
+					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	st = bpf_map_lookup_elem(&inflight, &tid);
+	if (st || !create)
+		return st;
+	bpf_map_update_elem(&inflight, &tid, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&inflight, &tid);
+}
 
 static __always_inline bool syscall_selected(__u64 nr)
 {
@@ -130,16 +159,26 @@ static __always_inline __u64 ringbuf_flags(__u64 seq)
 static __always_inline void fill_header(struct event_header *hdr, __u64 seq,
 					__u16 type, __u16 flags, __u64 ts)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	hdr->seq = seq;
 	hdr->ts_ns = ts;
 	hdr->pid = pid_tgid >> 32;
 	hdr->tid = (__u32)pid_tgid;
-	hdr->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	hdr->uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(hdr->comm, sizeof(hdr->comm));
+	if (use_task_btf) {
+		/* Direct loads through BTF: no helper calls on the hot path. */
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		hdr->ppid = task->real_parent->tgid;
+		hdr->uid = task->cred->uid.val;
+		__builtin_memcpy(hdr->comm, task->comm, sizeof(hdr->comm));
+	} else {
+		struct task_struct *task = (void *)bpf_get_current_task();
+
+		hdr->ppid = BPF_CORE_READ(task, real_parent, tgid);
+		hdr->uid = (__u32)bpf_get_current_uid_gid();
+		bpf_get_current_comm(hdr->comm, sizeof(hdr->comm));
+	}
 	hdr->type = type;
 	hdr->flags = flags;
 	hdr->cpu = bpf_get_smp_processor_id();
@@ -170,15 +209,19 @@ static __always_inline void emit_syscall(__u32 nr, const __u64 *args,
 SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
-	struct inflight *st, fresh = {};
+	struct inflight *st;
 	__u64 pid_tgid;
-	__u32 tid;
 
 	if (!syscall_selected(id))
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
-	if (!tgid_watched(pid_tgid >> 32))
-		return 0;
+	/* Fast path: a thread already seen in a watched process. */
+	st = use_task_btf ? inflight_get(0, false) : NULL;
+	if (!st || !st->watched) {
+		if (!tgid_watched(pid_tgid >> 32))
+			return 0;
+		st = NULL;
+	}
 
 	if (id == nr_exit || id == nr_exit_group) {
 		__u64 args[AIF_SYSCALL_ARGS] = {
@@ -192,15 +235,13 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	}
 
-	tid = (__u32)pid_tgid;
-	st = bpf_map_lookup_elem(&inflight, &tid);
 	if (!st) {
-		bpf_map_update_elem(&inflight, &tid, &fresh, BPF_NOEXIST);
-		st = bpf_map_lookup_elem(&inflight, &tid);
+		st = inflight_get((__u32)pid_tgid, true);
 		if (!st) {
 			__sync_fetch_and_add(&inflight_map_full, 1);
 			return 0;
 		}
+		st->watched = 1;
 	}
 	st->nr = id;
 	st->args[0] = PT_REGS_PARM1_SYSCALL(regs);
@@ -219,14 +260,12 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct inflight *st;
-	__u32 tid;
 	__u64 now;
 
 	/* After a successful execve the number still reads execve. */
 	if (!syscall_selected(SYSCALL_NR(regs)))
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	st = bpf_map_lookup_elem(&inflight, &tid);
+	st = inflight_get((__u32)bpf_get_current_pid_tgid(), false);
 	if (!st || !st->active)
 		return 0;
 	now = bpf_ktime_get_boot_ns();
@@ -285,6 +324,11 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 			watch(tgid);
 		} else if (!follow_children) {
 			bpf_map_delete_elem(&watched, &tgid);
+			if (use_task_btf) {
+				st = inflight_get(0, false);
+				if (st)
+					st->watched = 0;
+			}
 			return 0;
 		}
 	}
@@ -292,8 +336,9 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 		return 0;
 
 	/* A non-leader thread that execs takes over the leader's tid: move
-	 * its pending execve so the exit pairs with it. */
-	if ((__u32)old_pid != tid) {
+	 * its pending execve so the exit pairs with it (task storage follows
+	 * the task by itself). */
+	if (!use_task_btf && (__u32)old_pid != tid) {
 		__u32 old = old_pid;
 
 		st = bpf_map_lookup_elem(&inflight, &old);
@@ -357,7 +402,8 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	struct exit_event *e;
 	__u64 seq;
 
-	bpf_map_delete_elem(&inflight, &tid);
+	if (!use_task_btf)
+		bpf_map_delete_elem(&inflight, &tid);
 	if (!tgid_watched(tgid))
 		return 0;
 	/* Only the last thread of the process reports the exit. */

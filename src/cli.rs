@@ -66,7 +66,7 @@ pub struct TraceArgs {
     #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
     pub buffer_size: u64,
 
-    /// Formatting threads (default: one per CPU, at most 4).
+    /// Formatting threads (default: half the CPUs, 1 to 4).
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
 

@@ -21,6 +21,7 @@ use crate::error::{user, Kind};
 pub struct Held {
     pub pid: u32,
     gate: OwnedFd,
+    gate_fd_in_child: i32,
     exec_status: OwnedFd,
     program: String,
 }
@@ -127,17 +128,37 @@ pub fn spawn_held(argv: &[String]) -> anyhow::Result<Held> {
             libc::_exit(if errno == libc::ENOENT { 127 } else { 126 });
         }
     }
+    let gate_fd_in_child = gate_r.as_raw_fd();
     drop(gate_r);
     drop(status_w);
     Ok(Held {
         pid: pid as u32,
         gate: gate_w,
+        gate_fd_in_child,
         exec_status: status_r,
         program: program.display().to_string(),
     })
 }
 
 impl Held {
+    /// Waits until the child sleeps in read(2) on the gate, so that nothing it
+    /// does before the gate opens can be traced once its pid is watched.
+    pub fn wait_at_gate(&self) -> anyhow::Result<()> {
+        let path = format!("/proc/{}/syscall", self.pid);
+        let want = format!("{} {:#x} ", libc::SYS_read, self.gate_fd_in_child);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let now = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+            if now.starts_with(&want) {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!("the command did not reach its start gate within 10 s ({path}: {now:?})");
+            }
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
+    }
+
     /// Opens the gate and waits until the child has exec'd (or failed to).
     pub fn release(self) -> anyhow::Result<()> {
         let b = [1u8];

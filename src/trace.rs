@@ -14,6 +14,7 @@ use crate::cli::TraceArgs;
 use crate::decode::syscalls::{self, Selection};
 use crate::error::{user, Kind};
 use crate::kernel::counters::Counters;
+use crate::kernel::features::Features;
 use crate::kernel::{loader, preflight};
 use crate::launch;
 use crate::output::stats::{self, Stats};
@@ -156,11 +157,10 @@ fn check_ring_size(bytes: u64) -> anyhow::Result<u32> {
     Ok(bytes as u32)
 }
 
+/// Half the CPUs (at most 4): the other half runs the traced workload and the reader.
 fn default_workers() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(4)
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cpus / 2).clamp(1, 4)
 }
 
 pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
@@ -190,6 +190,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         ring_bytes,
         nr_exit: syscalls::number("exit").unwrap_or(u32::MAX),
         nr_exit_group: syscalls::number("exit_group").unwrap_or(u32::MAX),
+        features: Features::probe(),
     };
     let mut object = MaybeUninit::<OpenObject>::uninit();
     let mut skel = loader::load(&mut object, &cfg)?;
@@ -200,6 +201,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         Target::Command(argv) => {
             launch::become_subreaper()?;
             let child = launch::spawn_held(argv)?;
+            child.wait_at_gate()?;
             loader::watch(&skel, child.pid)?;
             held = Some(child);
         }

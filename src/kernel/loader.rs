@@ -21,6 +21,7 @@ pub struct Config {
     pub ring_bytes: u32,
     pub nr_exit: u32,
     pub nr_exit_group: u32,
+    pub features: super::features::Features,
 }
 
 /// Routes libbpf's own messages to stderr only when asked to.
@@ -79,6 +80,14 @@ pub fn load<'obj>(
     // Wake the consumer early only when an eighth of the ring is waiting;
     // otherwise its timer drains the ring.
     rodata.wakeup_bytes = u64::from(cfg.ring_bytes / 8);
+    rodata.use_task_btf = cfg.features.task_btf;
+    let unused = if cfg.features.task_btf {
+        // Task storage holds the entry state: the hash needs no room.
+        open.maps.inflight.set_max_entries(1)
+    } else {
+        open.maps.inflight_task.set_autocreate(false)
+    };
+    unused.map_err(|e| kernel_error("configuring the entry-state map", e))?;
     open.maps
         .events
         .set_max_entries(cfg.ring_bytes)

@@ -1,5 +1,6 @@
 //! Kernel side: the generated skeletons, pre-flight checks, and configure/load/attach.
 pub mod counters;
+pub mod features;
 pub mod loader;
 pub mod preflight;
 

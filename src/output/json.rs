@@ -1,82 +1,123 @@
 //! A minimal writer for one flat JSON object per line (the event stream's hot path).
-use std::io::Write;
+//!
+//! Keys are written as pre-built literals (`key!("pid")` is `,"pid":`), numbers
+//! with itoa, plain ASCII strings by copy; anything needing escapes goes
+//! through serde_json.
 
-/// Builds `{"k":v,...}\n` into a byte buffer; strings are escaped by serde_json.
+/// `,"name":` as one literal, for [`Line`] methods.
+macro_rules! key {
+    ($k:literal) => {
+        concat!(",\"", $k, "\":")
+    };
+}
+pub(crate) use key;
+
+/// Builds `{"type":"...",...}\n` into a byte buffer.
 pub struct Line<'a> {
     out: &'a mut Vec<u8>,
-    first: bool,
+}
+
+/// Bytes that can be copied into a JSON string as they are.
+fn plain_ascii(s: &[u8]) -> bool {
+    s.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+}
+
+fn string(out: &mut Vec<u8>, s: &[u8]) {
+    if plain_ascii(s) {
+        out.push(b'"');
+        out.extend_from_slice(s);
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, &String::from_utf8_lossy(s))
+            .expect("writing to a Vec cannot fail");
+    }
+}
+
+fn hex(out: &mut Vec<u8>, v: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = v;
+    loop {
+        i -= 1;
+        buf[i] = DIGITS[(n & 0xf) as usize];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(b"\"0x");
+    out.extend_from_slice(&buf[i..]);
+    out.push(b'"');
 }
 
 impl<'a> Line<'a> {
-    pub fn new(out: &'a mut Vec<u8>) -> Self {
-        out.push(b'{');
-        Line { out, first: true }
+    /// Opens the object with its `type`.
+    pub fn new(out: &'a mut Vec<u8>, kind: &str) -> Self {
+        out.extend_from_slice(b"{\"type\":\"");
+        out.extend_from_slice(kind.as_bytes());
+        out.push(b'"');
+        Line { out }
     }
 
-    pub fn key(&mut self, k: &str) -> &mut Vec<u8> {
-        if !self.first {
-            self.out.push(b',');
-        }
-        self.first = false;
-        self.out.push(b'"');
-        self.out.extend_from_slice(k.as_bytes());
-        self.out.extend_from_slice(b"\":");
+    /// Writes a key literal from [`key!`] and returns the buffer for its value.
+    pub fn raw(&mut self, key: &str) -> &mut Vec<u8> {
+        self.out.extend_from_slice(key.as_bytes());
         self.out
     }
 
-    pub fn str(&mut self, k: &str, v: &str) -> &mut Self {
-        let out = self.key(k);
-        serde_json::to_writer(out, v).expect("writing to a Vec cannot fail");
+    pub fn str(&mut self, key: &str, v: &str) -> &mut Self {
+        string(self.raw(key), v.as_bytes());
         self
     }
 
     /// Bytes that should be text (comm, paths): invalid UTF-8 becomes U+FFFD.
-    pub fn bytes(&mut self, k: &str, v: &[u8]) -> &mut Self {
-        self.str(k, &String::from_utf8_lossy(v))
+    pub fn bytes(&mut self, key: &str, v: &[u8]) -> &mut Self {
+        string(self.raw(key), v);
+        self
     }
 
-    pub fn u64(&mut self, k: &str, v: u64) -> &mut Self {
-        let out = self.key(k);
+    pub fn u64(&mut self, key: &str, v: u64) -> &mut Self {
+        let out = self.raw(key);
         out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
         self
     }
 
-    pub fn i64(&mut self, k: &str, v: i64) -> &mut Self {
-        let out = self.key(k);
+    pub fn i64(&mut self, key: &str, v: i64) -> &mut Self {
+        let out = self.raw(key);
         out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
         self
     }
 
-    pub fn bool(&mut self, k: &str, v: bool) -> &mut Self {
-        let out = self.key(k);
+    pub fn bool(&mut self, key: &str, v: bool) -> &mut Self {
+        let out = self.raw(key);
         out.extend_from_slice(if v { b"true" } else { b"false" });
         self
     }
 
     /// An array of strings.
-    pub fn strs<'s>(&mut self, k: &str, items: impl Iterator<Item = &'s [u8]>) -> &mut Self {
-        let out = self.key(k);
+    pub fn strs<'s>(&mut self, key: &str, items: impl Iterator<Item = &'s [u8]>) -> &mut Self {
+        let out = self.raw(key);
         out.push(b'[');
         for (i, item) in items.enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            serde_json::to_writer(&mut *out, &String::from_utf8_lossy(item))
-                .expect("writing to a Vec cannot fail");
+            string(out, item);
         }
         out.push(b']');
         self
     }
 
     /// An array of `"0x..."` strings.
-    pub fn hex_array(&mut self, k: &str, values: &[u64]) -> &mut Self {
-        let out = self.key(k);
+    pub fn hex_array(&mut self, key: &str, values: &[u64]) -> &mut Self {
+        let out = self.raw(key);
         out.push(b'[');
-        for (i, v) in values.iter().enumerate() {
+        for (i, &v) in values.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            write!(out, "\"{v:#x}\"").expect("writing to a Vec cannot fail");
+            hex(out, v);
         }
         out.push(b']');
         self
@@ -94,21 +135,24 @@ mod tests {
     #[test]
     fn builds_valid_json() {
         let mut out = vec![];
-        let mut l = Line::new(&mut out);
-        l.str("type", "x")
-            .u64("n", 5)
-            .i64("r", -2)
-            .bool("b", true)
-            .bytes("c", b"a\"\xff")
-            .strs("argv", [&b"ls"[..], b"-l"].into_iter())
-            .hex_array("a", &[0, 255]);
+        let mut l = Line::new(&mut out, "x");
+        l.u64(key!("n"), 5)
+            .i64(key!("r"), -2)
+            .bool(key!("b"), true)
+            .bytes(key!("c"), b"a\"\xff")
+            .str(key!("s"), "tab\there")
+            .strs(key!("argv"), [&b"ls"[..], b"-l"].into_iter())
+            .hex_array(key!("a"), &[0, 255, u64::MAX]);
         l.end();
         let s = String::from_utf8(out).unwrap();
         assert!(s.ends_with("}\n"));
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(v["type"], "x");
         assert_eq!(v["c"], "a\"\u{fffd}");
-        assert_eq!(v["a"][1], "0xff");
+        assert_eq!(v["s"], "tab\there");
         assert_eq!(v["a"][0], "0x0");
+        assert_eq!(v["a"][1], "0xff");
+        assert_eq!(v["a"][2], "0xffffffffffffffff");
         assert_eq!(v["argv"][1], "-l");
         assert_eq!(v["r"], -2);
     }

@@ -7,6 +7,7 @@ pub mod text;
 use crate::cli::Format;
 use crate::decode::{self, comm_bytes, split_argv, Event};
 use crate::kernel::types;
+use json::key;
 
 pub use clock::Clock;
 
@@ -97,10 +98,9 @@ impl Formatter {
     pub fn lost(&mut self, first_seq: u64, count: u64, out: &mut Vec<u8>) {
         match self.format {
             Format::Json => {
-                let mut l = json::Line::new(out);
-                l.str("type", "lost")
-                    .u64("seq", first_seq)
-                    .u64("count", count);
+                let mut l = json::Line::new(out, "lost");
+                l.u64(key!("seq"), first_seq)
+                    .u64(key!("count"), count);
                 l.end();
             }
             Format::Text => text::lost(first_seq, count, out),
@@ -111,12 +111,11 @@ impl Formatter {
     pub fn malformed(&mut self, seq: Option<u64>, error: &decode::DecodeError, out: &mut Vec<u8>) {
         match self.format {
             Format::Json => {
-                let mut l = json::Line::new(out);
-                l.str("type", "malformed");
+                let mut l = json::Line::new(out, "malformed");
                 if let Some(seq) = seq {
-                    l.u64("seq", seq);
+                    l.u64(key!("seq"), seq);
                 }
-                l.str("error", &error.to_string());
+                l.str(key!("error"), &error.to_string());
                 l.end();
             }
             Format::Text => text::malformed(seq, error, out),
@@ -130,17 +129,17 @@ impl Formatter {
         h: &types::event_header,
         out: &'o mut Vec<u8>,
     ) -> json::Line<'o> {
-        let mut l = json::Line::new(out);
-        l.str("type", kind).u64("seq", h.seq);
-        let o = l.key("time");
+        let mut l = json::Line::new(out, kind);
+        l.u64(key!("seq"), h.seq);
+        let o = l.raw(key!("time"));
         o.push(b'"');
         self.clock.write_rfc3339(h.ts_ns, o);
         o.push(b'"');
-        l.u64("pid", h.pid.into())
-            .u64("tid", h.tid.into())
-            .u64("ppid", h.ppid.into())
-            .u64("uid", h.uid.into())
-            .bytes("comm", comm_bytes(&h.comm));
+        l.u64(key!("pid"), h.pid.into())
+            .u64(key!("tid"), h.tid.into())
+            .u64(key!("ppid"), h.ppid.into())
+            .u64(key!("uid"), h.uid.into())
+            .bytes(key!("comm"), comm_bytes(&h.comm));
         l
     }
 
@@ -149,15 +148,15 @@ impl Formatter {
             Event::Syscall(e) => {
                 let mut name = String::new();
                 let mut l = self.header("syscall", &e.hdr, out);
-                l.str("syscall", syscall_name(e.nr, &mut name))
-                    .u64("nr", e.nr.into())
-                    .hex_array("raw_args", &e.args[..decode::arity(e.nr)]);
+                l.str(key!("syscall"), syscall_name(e.nr, &mut name))
+                    .u64(key!("nr"), e.nr.into())
+                    .hex_array(key!("raw_args"), &e.args[..decode::arity(e.nr)]);
                 if e.hdr.flags & decode::F_NORETURN == 0 {
-                    l.i64("ret", e.ret);
+                    l.i64(key!("ret"), e.ret);
                     if let Some((errno, _)) = errno_of(e.ret) {
-                        l.str("errno", errno);
+                        l.str(key!("errno"), errno);
                     }
-                    l.u64("duration_ns", e.duration_ns);
+                    l.u64(key!("duration_ns"), e.duration_ns);
                 }
                 l.end();
             }
@@ -168,23 +167,23 @@ impl Formatter {
                 argv,
             } => {
                 let mut l = self.header("exec", hdr, out);
-                l.bytes("filename", filename).strs("argv", split_argv(argv));
+                l.bytes(key!("filename"), filename).strs(key!("argv"), split_argv(argv));
                 if *old_tid != hdr.tid {
-                    l.u64("old_tid", (*old_tid).into());
+                    l.u64(key!("old_tid"), (*old_tid).into());
                 }
                 if hdr.flags & (decode::F_ARGV_TRUNC | decode::F_FILENAME_TRUNC) != 0 {
-                    l.bool("truncated", true);
+                    l.bool(key!("truncated"), true);
                 }
                 if hdr.flags & decode::F_ARGV_FAULT != 0 {
-                    l.bool("argv_unreadable", true);
+                    l.bool(key!("argv_unreadable"), true);
                 }
                 l.end();
             }
             Event::Fork(e) => {
                 let mut l = self.header("fork", &e.hdr, out);
-                l.u64("child_pid", e.child_pid.into())
-                    .u64("child_tid", e.child_tid.into())
-                    .bool("thread", e.hdr.flags & decode::F_THREAD != 0);
+                l.u64(key!("child_pid"), e.child_pid.into())
+                    .u64(key!("child_tid"), e.child_tid.into())
+                    .bool(key!("thread"), e.hdr.flags & decode::F_THREAD != 0);
                 l.end();
             }
             Event::Exit(e) => {
@@ -192,10 +191,10 @@ impl Formatter {
                 let status = e.exit_code;
                 let sig = status & 0x7f;
                 if sig == 0 {
-                    l.u64("exit_code", ((status >> 8) & 0xff).into());
+                    l.u64(key!("exit_code"), ((status >> 8) & 0xff).into());
                 } else {
-                    l.str("signal", &signal_name(sig))
-                        .bool("core_dumped", status & 0x80 != 0);
+                    l.str(key!("signal"), &signal_name(sig))
+                        .bool(key!("core_dumped"), status & 0x80 != 0);
                 }
                 l.end();
             }
