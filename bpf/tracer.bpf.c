@@ -159,26 +159,19 @@ static __always_inline __u64 ringbuf_flags(__u64 seq)
 static __always_inline void fill_header(struct event_header *hdr, __u64 seq,
 					__u16 type, __u16 flags, __u64 ts)
 {
+	struct task_struct *task = (void *)bpf_get_current_task();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	hdr->seq = seq;
 	hdr->ts_ns = ts;
 	hdr->pid = pid_tgid >> 32;
 	hdr->tid = (__u32)pid_tgid;
-	if (use_task_btf) {
-		/* Direct loads through BTF: no helper calls on the hot path. */
-		struct task_struct *task = bpf_get_current_task_btf();
-
-		hdr->ppid = task->real_parent->tgid;
-		hdr->uid = task->cred->uid.val;
-		__builtin_memcpy(hdr->comm, task->comm, sizeof(hdr->comm));
-	} else {
-		struct task_struct *task = (void *)bpf_get_current_task();
-
-		hdr->ppid = BPF_CORE_READ(task, real_parent, tgid);
-		hdr->uid = (__u32)bpf_get_current_uid_gid();
-		bpf_get_current_comm(hdr->comm, sizeof(hdr->comm));
-	}
+	/* Helpers and probe reads, not direct BTF pointer walks: on recent
+	 * kernels the verifier resolves every trusted walk by name through the
+	 * whole vmlinux BTF, which made loading several times slower. */
+	hdr->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	hdr->uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(hdr->comm, sizeof(hdr->comm));
 	hdr->type = type;
 	hdr->flags = flags;
 	hdr->cpu = bpf_get_smp_processor_id();

@@ -153,7 +153,9 @@ impl Held {
                 return Ok(());
             }
             if std::time::Instant::now() > deadline {
-                anyhow::bail!("the command did not reach its start gate within 10 s ({path}: {now:?})");
+                anyhow::bail!(
+                    "the command did not reach its start gate within 10 s ({path}: {now:?})"
+                );
             }
             std::thread::sleep(std::time::Duration::from_micros(50));
         }
@@ -208,8 +210,11 @@ pub struct ReapState {
     pub status: AtomicI32,
 }
 
-/// Reaps every child (and adopted orphan) until none is left.
-pub fn spawn_reaper(main_pid: u32) -> (Arc<ReapState>, JoinHandle<()>) {
+/// Reaps every child (and adopted orphan) until none is left, then calls `on_all_gone`.
+pub fn spawn_reaper(
+    main_pid: u32,
+    on_all_gone: impl FnOnce() + Send + 'static,
+) -> anyhow::Result<(Arc<ReapState>, JoinHandle<()>)> {
     let state = Arc::new(ReapState {
         all_gone: AtomicBool::new(false),
         status: AtomicI32::new(-1),
@@ -217,24 +222,26 @@ pub fn spawn_reaper(main_pid: u32) -> (Arc<ReapState>, JoinHandle<()>) {
     let st = Arc::clone(&state);
     let handle = std::thread::Builder::new()
         .name("reaper".into())
-        .spawn(move || loop {
-            let mut status = 0;
-            // SAFETY: waiting for any child; `status` is a valid out-pointer.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
-            if pid < 0 {
-                let err = std::io::Error::last_os_error();
-                if err.raw_os_error() == Some(libc::EINTR) {
-                    continue;
+        .spawn(move || {
+            loop {
+                let mut status = 0;
+                // SAFETY: waiting for any child; `status` is a valid out-pointer.
+                let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+                if pid < 0 {
+                    if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                        continue;
+                    }
+                    break;
                 }
-                st.all_gone.store(true, Ordering::SeqCst);
-                return;
+                if pid as u32 == main_pid {
+                    st.status.store(status, Ordering::SeqCst);
+                }
             }
-            if pid as u32 == main_pid {
-                st.status.store(status, Ordering::SeqCst);
-            }
+            st.all_gone.store(true, Ordering::SeqCst);
+            on_all_gone();
         })
-        .expect("spawning the reaper thread");
-    (state, handle)
+        .context("spawning the reaper thread")?;
+    Ok((state, handle))
 }
 
 /// The shell convention for a wait status: the exit code, or 128 + signal.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use libbpf_rs::OpenObject;
 
-use crate::capture::reader::Reader;
+use crate::capture::reader::{Reader, Waker};
 use crate::cli::TraceArgs;
 use crate::decode::syscalls::{self, Selection};
 use crate::error::{user, Kind};
@@ -176,6 +176,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let ring_bytes = check_ring_size(args.buffer_size)?;
     preflight::check()?;
     let out = open_output(&args)?;
+    let setup_started = Instant::now();
     loader::set_verbose(args.verbose);
 
     let cfg = loader::Config {
@@ -219,11 +220,15 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     }
     loader::attach(&mut skel)?;
 
+    let waker = Waker::new()?;
     let stop = Arc::new(AtomicBool::new(false));
     {
-        let stop = Arc::clone(&stop);
-        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
-            .context("installing the Ctrl-C/SIGTERM handler")?;
+        let (stop, waker) = (Arc::clone(&stop), waker.clone());
+        ctrlc::set_handler(move || {
+            stop.store(true, Ordering::SeqCst);
+            waker.wake();
+        })
+        .context("installing the Ctrl-C/SIGTERM handler")?;
     }
     let write_failed = Arc::new(AtomicBool::new(false));
     let pipeline = Pipeline::start(
@@ -243,10 +248,13 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         Target::Command(_) => {}
     }
     let started = Instant::now();
+    let setup_ns = setup_started.elapsed().as_nanos() as u64;
+    let (cpu_user_at_start, cpu_system_at_start) = stats::cpu_times();
     let mut reaper = None;
     if let Some(child) = held {
         let pid = child.pid;
-        let (state, handle) = launch::spawn_reaper(pid);
+        let waker = waker.clone();
+        let (state, handle) = launch::spawn_reaper(pid, move || waker.wake())?;
         reaper = Some((state, handle));
         child.release()?;
     }
@@ -260,7 +268,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let counters = unsafe { Counters::new(bss) };
     let ring = loader::handle(&skel.maps.events)?;
     let watched = loader::handle(&skel.maps.watched)?;
-    let mut reader = Reader::new(&ring, counters, pipeline.sink())?;
+    let mut reader = Reader::new(&ring, counters, pipeline.sink(), waker)?;
     let pid_mode = matches!(target, Target::Pids(_));
     let mut stop_at: Option<Instant> = None;
     let mut last_watch_check = Instant::now();
@@ -311,13 +319,16 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         wakeups: rstats.wakeups,
         timed_polls: rstats.timeouts,
         elapsed_ns: elapsed.as_nanos() as u64,
-        cpu_user_ns,
-        cpu_system_ns,
+        setup_ns,
+        cpu_user_ns: cpu_user_ns.saturating_sub(cpu_user_at_start),
+        cpu_system_ns: cpu_system_ns.saturating_sub(cpu_system_at_start),
         peak_rss_kb,
         private_rss_kb,
         per_syscall: Stats::per_syscall_from(&counts),
     };
-    st.write_text(&mut std::io::stderr().lock())?;
+    let mut summary = Vec::new();
+    st.write_text(&mut summary)?;
+    std::io::stderr().write_all(&summary)?;
     if let Some(path) = &args.stats_file {
         let json = serde_json::to_vec(&st)?;
         std::fs::write(path, json).map_err(|e| {

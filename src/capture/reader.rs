@@ -4,7 +4,9 @@
 //! bpf/tracer.bpf.c), so this loop wakes on its own every `POLL_INTERVAL`,
 //! or earlier when the kernel forces a wakeup because a backlog built up.
 use std::cell::RefCell;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -40,15 +42,53 @@ impl<F: FnMut() -> bool> StopCheck for F {
     }
 }
 
+/// Wakes the drain loop from another thread (reaper, signal handler): an
+/// eventfd in the ring's own epoll set.
+#[derive(Debug, Clone)]
+pub struct Waker(Arc<OwnedFd>);
+
+impl Waker {
+    pub fn new() -> anyhow::Result<Self> {
+        // SAFETY: plain eventfd creation; the result is checked.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error()).context("eventfd");
+        }
+        // SAFETY: `fd` is a fresh descriptor we own.
+        Ok(Waker(Arc::new(unsafe { OwnedFd::from_raw_fd(fd) })))
+    }
+
+    pub fn wake(&self) {
+        let one = 1u64;
+        // SAFETY: writing 8 bytes from a valid u64 to our eventfd.
+        unsafe { libc::write(self.0.as_raw_fd(), (&one as *const u64).cast(), 8) };
+    }
+
+    fn clear(&self) {
+        let mut v = 0u64;
+        // SAFETY: reading 8 bytes into a valid u64 from our non-blocking eventfd.
+        unsafe { libc::read(self.0.as_raw_fd(), (&mut v as *mut u64).cast(), 8) };
+    }
+}
+
+/// epoll data tag of the waker (libbpf tags its rings 0..n).
+const WAKER_TAG: u64 = u64::MAX;
+
 pub struct Reader<'a, S: BatchSink> {
     ring: RingBuffer<'a>,
+    waker: Waker,
     orderer: Rc<RefCell<Orderer<S>>>,
     counters: Counters<'a>,
     stats: ReaderStats,
 }
 
 impl<'a, S: BatchSink + 'a> Reader<'a, S> {
-    pub fn new(map: &'a dyn MapCore, counters: Counters<'a>, sink: S) -> anyhow::Result<Self> {
+    pub fn new(
+        map: &'a dyn MapCore,
+        counters: Counters<'a>,
+        sink: S,
+        waker: Waker,
+    ) -> anyhow::Result<Self> {
         let orderer = Rc::new(RefCell::new(Orderer::new(sink, BATCH_ITEMS)));
         let cb_orderer = Rc::clone(&orderer);
         let mut builder = RingBufferBuilder::new();
@@ -61,8 +101,25 @@ impl<'a, S: BatchSink + 'a> Reader<'a, S> {
         let ring = builder
             .build()
             .context("setting up the ring buffer consumer")?;
+        let mut ev = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: WAKER_TAG,
+        };
+        // SAFETY: adding our eventfd to the ring's live epoll instance.
+        let rc = unsafe {
+            libc::epoll_ctl(
+                ring.epoll_fd(),
+                libc::EPOLL_CTL_ADD,
+                waker.0.as_raw_fd(),
+                &mut ev,
+            )
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error()).context("epoll_ctl(eventfd)");
+        }
         Ok(Reader {
             ring,
+            waker,
             orderer,
             counters,
             stats: ReaderStats::default(),
@@ -71,14 +128,23 @@ impl<'a, S: BatchSink + 'a> Reader<'a, S> {
 
     /// Waits up to `timeout` for a wakeup; EINTR counts as a timeout.
     fn wait(&mut self, timeout: Duration) {
-        let mut ev = libc::epoll_event { events: 0, u64: 0 };
-        // SAFETY: epoll_fd is the ring's live epoll instance; `ev` is one valid slot.
+        let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 2];
+        // SAFETY: epoll_fd is the ring's live epoll instance; `evs` has room for 2.
         let n = unsafe {
-            libc::epoll_wait(self.ring.epoll_fd(), &mut ev, 1, timeout.as_millis() as i32)
+            libc::epoll_wait(
+                self.ring.epoll_fd(),
+                evs.as_mut_ptr(),
+                2,
+                timeout.as_millis() as i32,
+            )
         };
-        if n > 0 {
+        let ready = &evs[..n.max(0) as usize];
+        if ready.iter().any(|e| e.u64 == WAKER_TAG) {
+            self.waker.clear();
+        }
+        if ready.iter().any(|e| e.u64 != WAKER_TAG) {
             self.stats.wakeups += 1;
-        } else {
+        } else if n == 0 {
             self.stats.timeouts += 1;
         }
     }

@@ -19,7 +19,8 @@ pub struct Line<'a> {
 
 /// Bytes that can be copied into a JSON string as they are.
 fn plain_ascii(s: &[u8]) -> bool {
-    s.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    s.iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
 }
 
 fn string(out: &mut Vec<u8>, s: &[u8]) {

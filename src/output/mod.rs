@@ -99,8 +99,7 @@ impl Formatter {
         match self.format {
             Format::Json => {
                 let mut l = json::Line::new(out, "lost");
-                l.u64(key!("seq"), first_seq)
-                    .u64(key!("count"), count);
+                l.u64(key!("seq"), first_seq).u64(key!("count"), count);
                 l.end();
             }
             Format::Text => text::lost(first_seq, count, out),
@@ -167,7 +166,8 @@ impl Formatter {
                 argv,
             } => {
                 let mut l = self.header("exec", hdr, out);
-                l.bytes(key!("filename"), filename).strs(key!("argv"), split_argv(argv));
+                l.bytes(key!("filename"), filename)
+                    .strs(key!("argv"), split_argv(argv));
                 if *old_tid != hdr.tid {
                     l.u64(key!("old_tid"), (*old_tid).into());
                 }

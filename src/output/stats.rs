@@ -100,7 +100,11 @@ pub struct Stats {
     pub inflight_map_full: u64,
     pub wakeups: u64,
     pub timed_polls: u64,
+    /// Wall time from attach to the end of the final drain.
     pub elapsed_ns: u64,
+    /// Wall time to load and attach the programs (before tracing starts).
+    pub setup_ns: u64,
+    /// CPU the tracer used while tracing (setup excluded).
     pub cpu_user_ns: u64,
     pub cpu_system_ns: u64,
     pub peak_rss_kb: u64,
@@ -174,11 +178,16 @@ impl Stats {
         writeln!(
             w,
             "ai-forensics: consumer woke {} times by the kernel, {} by its timer; \
-             tracer CPU {:.1} ms ({:.0} ns/event); peak RSS {} KiB, private {} KiB",
+             tracer CPU {:.1} ms ({} ns/event) after {:.1} ms of setup; \
+             peak RSS {} KiB, private {} KiB",
             self.wakeups,
             self.timed_polls,
             cpu as f64 / 1e6,
-            cpu as f64 / self.events.max(1) as f64,
+            match self.events {
+                0 => "n/a".to_owned(),
+                n => (cpu / n).to_string(),
+            },
+            self.setup_ns as f64 / 1e6,
             self.peak_rss_kb,
             self.private_rss_kb
         )?;
