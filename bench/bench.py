@@ -304,7 +304,9 @@ def summarize(workloads, samples, modes):
             ok = [s for s in ms if not s.get("error")]
             walls = [s["wall_ns"] for s in ok]
             ratios = [s["wall_ns"] / base[s["rep"]] for s in ok if base.get(s["rep"])]
+            q = statistics.quantiles(walls, n=4) if len(walls) >= 2 else None
             d = {
+                "iqr_rel": (q[2] - q[0]) / statistics.median(walls) if q else None,
                 "runs": len(ms),
                 "errors": len(ms) - len(ok),
                 "wall_ns": median(walls),
@@ -316,7 +318,7 @@ def summarize(workloads, samples, modes):
                 st = [(s, s["stats"]) for s in ok if s.get("stats")]
                 ev = [x["events"] for _, x in st]
                 d["events"] = median(ev)
-                d["lost_sum"] = sum(x.get("lost", 0) + x.get("kernel_lost", 0) for _, x in st)
+                d["lost_sum"] = sum(max(x.get("lost", 0), x.get("kernel_lost", 0)) for _, x in st)
                 d["lost"] = sum(x.get("lost", 0) for _, x in st)
                 d["kernel_lost"] = sum(x.get("kernel_lost", 0) for _, x in st)
                 d["min_events"] = min(ev) if ev else None
@@ -352,12 +354,13 @@ def print_report(workloads, summary, modes, args, warnings):
     p("")
     p("Medians over %s repetitions; modes interleaved per repetition. Wall = the workload"
       " alone (timeit wrapper, tracer start-up excluded); /bin/true row = end-to-end command."
-      " Ratio = median of per-repetition mode/untraced. [target]" % (
+      " Ratio = median of per-repetition mode/untraced. [target]. noise = half the"
+      " interquartile range of the untraced runs, relative to their median." % (
           ", ".join(sorted({str(s["reps"]) for s in summary.values()}))))
     p("")
-    hdr = "| workload | " + " | ".join(MODE_TITLES[m] for m in modes) + " |"
+    hdr = "| workload | " + " | ".join(MODE_TITLES[m] for m in modes) + " | noise |"
     p(hdr)
-    p("|" + "---|" * (len(modes) + 1))
+    p("|" + "---|" * (len(modes) + 2))
     for wl in workloads:
         s = summary[wl.name]
         cells = []
@@ -382,6 +385,8 @@ def print_report(workloads, summary, modes, args, warnings):
             if d["errors"]:
                 c += " (%d failed)" % d["errors"]
             cells.append(c)
+        iqr = s["modes"]["untraced"].get("iqr_rel")
+        cells.append("-" if iqr is None else "±%.0f%%" % (50 * iqr))
         p("| %s | %s |" % (wl.title, " | ".join(cells)))
     if "strace" in modes and any(summary[w.name]["modes"].get("strace", {}).get("scale", 1) > 1
                                  for w in workloads):
@@ -393,7 +398,7 @@ def print_report(workloads, summary, modes, args, warnings):
         p("")
         p("### Full capture (traced mode): tracer cost")
         p("")
-        p("| workload | events | events/s | lost | CPU/event | CPU/event excl. start-up |"
+        p("| workload | events | events/s | lost (sum) | CPU/event | CPU/event excl. start-up |"
           " wakeups/1k ev | timed polls | peak RSS | private RSS | end-to-end wall |")
         p("|---|---|---|---|---|---|---|---|---|---|---|")
         for wl in workloads:
@@ -441,7 +446,7 @@ def print_report(workloads, summary, modes, args, warnings):
     print("\n".join(out), flush=True)
 
 
-def check_warnings(workloads, summary, samples):
+def check_warnings(workloads, summary, samples, extra=""):
     warnings = []
     for wl in workloads:
         for mode, d in summary[wl.name]["modes"].items():
@@ -452,8 +457,10 @@ def check_warnings(workloads, summary, samples):
                     wl.name, mode, d["errors"], d["runs"], errs[0][:400]))
         t = summary[wl.name]["modes"].get("traced")
         if t and t.get("lost_sum"):
-            warnings.append("WARNING %s: lost events at the default buffer: lost %d, kernel_lost %d"
-                            " (summed over repetitions)" % (wl.name, t["lost"], t["kernel_lost"]))
+            warnings.append("WARNING %s: lost events at %s: lost %d, kernel_lost %d"
+                            " (summed over repetitions)" % (
+                                wl.name, "the default buffer" if "--buffer-size" not in extra
+                                else "--trace-args %r" % extra, t["lost"], t["kernel_lost"]))
         if t and t.get("min_events") is not None and t["min_events"] < wl.min_events:
             warnings.append("WARNING %s: a traced run reported %d events, fewer than the %d"
                             " syscalls the workload makes" % (wl.name, t["min_events"], wl.min_events))
@@ -556,7 +563,7 @@ def main():
             log("bench: repetition %d/%d done (%.0f s elapsed)" % (rep + 1, reps, time.monotonic() - t_start))
 
         summary = summarize(workloads, samples, modes)
-        warnings += check_warnings(workloads, summary, samples)
+        warnings += check_warnings(workloads, summary, samples, args.trace_args)
         print_report(workloads, summary, modes, args, warnings)
 
         result = {
@@ -565,6 +572,7 @@ def main():
                 "kernel": platform.release(),
                 "cpus": os.cpu_count(),
                 "binary": args.binary,
+                "binary_mtime": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(os.path.getmtime(args.binary))),
                 "git": git_rev(),
                 "reps": reps,
                 "quick": args.quick,
