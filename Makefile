@@ -32,7 +32,7 @@ lint: deps
 test: deps lint
 	$(CARGO) build --release
 	$(CARGO) test --release --bins
-	$(CARGO) test --release --tests -- --test-threads=1
+	$(CARGO) test --release --test '*' -- --test-threads=1
 
 bench: build
 	python3 bench/bench.py

@@ -1,4 +1,5 @@
 //! Command-line interface: the clap types every subcommand is parsed into.
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -26,8 +27,8 @@ pub enum Command {
     #[command(hide = true)]
     BenchFloor {
         /// Command to run.
-        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
-        command: Vec<String>,
+        #[arg(required = true, trailing_var_arg = true)]
+        command: Vec<OsString>,
     },
 }
 
@@ -79,12 +80,8 @@ pub struct TraceArgs {
     pub verbose: bool,
 
     /// Command to launch and trace with all its descendants.
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "COMMAND"
-    )]
-    pub command: Vec<String>,
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -134,6 +131,13 @@ mod tests {
             panic!("not trace")
         };
         assert_eq!(t.command, ["ls", "-l"]);
+        let cli = Cli::try_parse_from(["ai-forensics", "trace", "ls", "-l"]).unwrap();
+        let Command::Trace(t) = cli.command else {
+            panic!("not trace")
+        };
+        assert_eq!(t.command, ["ls", "-l"]);
+        // An unknown option is an error, not a command to run.
+        assert!(Cli::try_parse_from(["ai-forensics", "trace", "--bogus", "ls"]).is_err());
         assert_eq!(t.format, Format::Json);
     }
 

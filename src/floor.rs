@@ -9,7 +9,7 @@ use crate::kernel::floor_skel::FloorSkelBuilder;
 use crate::kernel::preflight;
 use crate::launch;
 
-pub fn run(command: &[String]) -> anyhow::Result<u8> {
+pub fn run(command: &[std::ffi::OsString]) -> anyhow::Result<u8> {
     preflight::check()?;
     let mut object = MaybeUninit::<OpenObject>::uninit();
     let open = FloorSkelBuilder::default()

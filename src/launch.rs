@@ -5,7 +5,7 @@
 //! syscall is therefore its `execve`. The tracer is a child subreaper, so
 //! orphaned descendants are reparented to it and it knows when the last one
 //! is gone.
-use std::ffi::CString;
+use std::ffi::{CString, OsStr, OsString};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -45,19 +45,20 @@ fn is_executable(path: &Path) -> bool {
 }
 
 /// Finds `program` the way execvp would (a name with a slash is used as is).
-pub fn resolve(program: &str) -> anyhow::Result<PathBuf> {
-    if program.contains('/') {
+pub fn resolve(program: &OsStr) -> anyhow::Result<PathBuf> {
+    let shown = program.to_string_lossy();
+    if program.as_bytes().contains(&b'/') {
         let p = PathBuf::from(program);
         if !p.exists() {
             return Err(user(
                 Kind::CommandNotFound,
-                format!("{program}: no such file"),
+                format!("{shown}: no such file"),
             ));
         }
         if !is_executable(&p) {
             return Err(user(
                 Kind::CommandNotExecutable,
-                format!("{program}: not an executable file (check its mode with ls -l)"),
+                format!("{shown}: not an executable file (check its mode with ls -l)"),
             ));
         }
         return Ok(p);
@@ -69,13 +70,13 @@ pub fn resolve(program: &str) -> anyhow::Result<PathBuf> {
         .ok_or_else(|| {
             user(
                 Kind::CommandNotFound,
-                format!("{program}: command not found in PATH"),
+                format!("{shown}: command not found in PATH"),
             )
         })
 }
 
 /// Forks a child that waits at the gate, then execs `argv` (argv[0] resolved via PATH).
-pub fn spawn_held(argv: &[String]) -> anyhow::Result<Held> {
+pub fn spawn_held(argv: &[OsString]) -> anyhow::Result<Held> {
     let program = resolve(&argv[0])?;
     let path =
         CString::new(program.as_os_str().as_bytes()).context("command path has a NUL byte")?;
@@ -269,13 +270,13 @@ mod tests {
 
     #[test]
     fn resolve_finds_sh_and_rejects_missing() {
-        assert!(resolve("sh").unwrap().is_absolute());
-        let err = resolve("definitely-not-a-command-xyz").unwrap_err();
+        assert!(resolve(OsStr::new("sh")).unwrap().is_absolute());
+        let err = resolve(OsStr::new("definitely-not-a-command-xyz")).unwrap_err();
         let u = err.downcast_ref::<crate::error::UserError>().unwrap();
         assert_eq!(u.kind, Kind::CommandNotFound);
         let plain = std::env::temp_dir().join(format!("aif-not-exec-{}", std::process::id()));
         std::fs::write(&plain, "data").unwrap();
-        let err = resolve(plain.to_str().unwrap()).unwrap_err();
+        let err = resolve(plain.as_os_str()).unwrap_err();
         std::fs::remove_file(&plain).unwrap();
         let u = err.downcast_ref::<crate::error::UserError>().unwrap();
         assert_eq!(u.kind, Kind::CommandNotExecutable);

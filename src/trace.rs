@@ -26,7 +26,7 @@ const STOP_GRACE: Duration = Duration::from_millis(500);
 
 /// What to trace.
 enum Target {
-    Command(Vec<String>),
+    Command(Vec<std::ffi::OsString>),
     Pids(Vec<u32>),
     Comm([u8; 16]),
     All,

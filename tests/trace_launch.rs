@@ -202,7 +202,11 @@ fn threads_are_followed_with_their_own_tids() {
         assert!(getpid.iter().all(|e| i(e, "ret") == pid as i64));
         assert!(gettid.iter().all(|e| i(e, "ret") == tid as i64));
         let last = mine.last().unwrap();
-        assert_eq!(s(last, "syscall"), "exit", "a thread ends with exit: {last}");
+        assert_eq!(
+            s(last, "syscall"),
+            "exit",
+            "a thread ends with exit: {last}"
+        );
         assert!(last.get("ret").is_none());
     }
     // The main thread does none of the threads' work.
@@ -210,10 +214,7 @@ fn threads_are_followed_with_their_own_tids() {
     assert!(!main
         .iter()
         .any(|e| e["syscall"] == "getpid" || e["syscall"] == "gettid"));
-    assert_eq!(
-        main.iter().filter(|e| e["syscall"] == "getuid").count(),
-        1
-    );
+    assert_eq!(main.iter().filter(|e| e["syscall"] == "getuid").count(), 1);
     // One exit event, for the process, when its last thread is gone.
     assert_eq!(ev.exits().len(), 1, "{:?}", ev.exits());
     assert_eq!(u(ev.exit_of(pid), "exit_code"), 0);
@@ -253,13 +254,19 @@ fn forked_children_are_followed_with_their_fates() {
     let fork_rets: Vec<u64> = ev
         .syscalls()
         .iter()
-        .filter(|e| e["pid"] == main && ["clone", "clone3", "fork", "vfork"].contains(&s(e, "syscall")))
+        .filter(|e| {
+            e["pid"] == main && ["clone", "clone3", "fork", "vfork"].contains(&s(e, "syscall"))
+        })
         .map(|e| i(e, "ret") as u64)
         .collect();
     assert_eq!(fork_rets, children);
 
     // 1: exec /bin/true, exit 0.
-    let ex: Vec<&Value> = ev.execs().iter().filter(|e| e["pid"] == children[0]).collect();
+    let ex: Vec<&Value> = ev
+        .execs()
+        .iter()
+        .filter(|e| e["pid"] == children[0])
+        .collect();
     assert_eq!(ex.len(), 1, "{ex:?}");
     assert_eq!(s(ex[0], "filename"), "/bin/true");
     assert_eq!(ex[0]["argv"], serde_json::json!(["true"]));
@@ -268,7 +275,11 @@ fn forked_children_are_followed_with_their_fates() {
     assert_eq!(s(e0, "comm"), "true");
     // 2: exit 7, after one getppid returning main.
     assert_eq!(u(ev.exit_of(children[1]), "exit_code"), 7);
-    let g: Vec<&Value> = ev.named("getppid").into_iter().filter(|e| e["pid"] == children[1]).collect();
+    let g: Vec<&Value> = ev
+        .named("getppid")
+        .into_iter()
+        .filter(|e| e["pid"] == children[1])
+        .collect();
     assert_eq!(g.len(), 1);
     assert_eq!(i(g[0], "ret"), main as i64);
     // 3: SIGKILL.
@@ -361,9 +372,266 @@ fn unrelated_processes_are_not_traced() {
     run.assert_code(0);
     let ev = run.events();
     let pid = u(first_exec(&ev), "pid");
-    assert!(ev.of_pid(busy_pid).is_empty(), "events from the unrelated pid {busy_pid}");
+    assert!(
+        ev.of_pid(busy_pid).is_empty(),
+        "events from the unrelated pid {busy_pid}"
+    );
     let pids: BTreeSet<u64> = ev.all.iter().map(|e| u(e, "pid")).collect();
-    assert_eq!(pids, BTreeSet::from([pid]), "only the command's pid appears");
+    assert_eq!(
+        pids,
+        BTreeSet::from([pid]),
+        "only the command's pid appears"
+    );
     assert_eq!(ev.count("getppid"), 20000);
     assert_eq!(ev.lost_total(), 0);
+}
+
+#[test]
+fn a_thread_that_execs_takes_over_the_process() {
+    let fx = Fixture::build("thread_exec");
+    let run = trace_cmd(&[], &[fx.path()]);
+    run.assert_code(0);
+    let ev = run.events();
+    let pid = u(first_exec(&ev), "pid");
+    let thread_forks: Vec<&Value> = ev.forks().iter().filter(|f| f["thread"] == true).collect();
+    assert_eq!(thread_forks.len(), 1, "{thread_forks:?}");
+    let thread = u(thread_forks[0], "child_tid");
+    let execs = ev.execs();
+    assert_eq!(execs.len(), 2, "{execs:?}");
+    let ex = &execs[1];
+    assert_eq!(s(ex, "filename"), "/bin/true");
+    assert_eq!(ex["argv"], serde_json::json!(["true", "from-thread"]));
+    assert_eq!(u(ex, "pid"), pid);
+    assert_eq!(
+        u(ex, "tid"),
+        pid,
+        "after exec the thread has the leader's tid"
+    );
+    assert_eq!(u(ex, "old_tid"), thread, "{ex}");
+    // The thread's execve is paired with its return (ret 0) after the takeover.
+    let execve: Vec<&Value> = ev.named("execve");
+    assert_eq!(execve.len(), 2, "{execve:?}");
+    assert_eq!(i(execve[1], "ret"), 0, "{}", execve[1]);
+    assert!(u(execve[1], "seq") > u(ex, "seq"));
+    assert!(ev.all.iter().all(|e| u(e, "pid") == pid));
+    assert_eq!(ev.exits().len(), 1);
+    assert_eq!(u(ev.exit_of(pid), "exit_code"), 0);
+}
+
+#[test]
+fn exit_comes_with_the_last_thread_and_its_status() {
+    // The main thread leaves first (pthread_exit); another thread exit(6)s later.
+    let fx = Fixture::build("leader_exit");
+    let run = trace_cmd(&[], &[fx.path()]);
+    run.assert_code(6);
+    let ev = run.events();
+    let pid = u(first_exec(&ev), "pid");
+    let exit = ev.exit_of(pid);
+    assert_eq!(u(exit, "exit_code"), 6, "{exit}");
+    assert_eq!(ev.all.last().unwrap(), exit);
+    let thread = u(&ev.forks()[0], "child_tid");
+    let getppid = ev.named("getppid");
+    assert_eq!(getppid.len(), 3);
+    assert!(getppid.iter().all(|e| u(e, "tid") == thread));
+    // The main thread's exit came earlier and did not end the process.
+    let main_exit = ev
+        .named("exit")
+        .into_iter()
+        .find(|e| u(e, "tid") == pid)
+        .expect("the main thread's exit syscall");
+    assert!(u(main_exit, "seq") < u(getppid[0], "seq"));
+}
+
+#[test]
+fn output_file_gets_the_events_and_stdout_stays_empty() {
+    let fx = Fixture::build("known");
+    let out = fx.dir().join("out.jsonl");
+    let run = trace_cmd(&["-o", out.to_str().unwrap()], &[fx.path(), "3"]);
+    run.assert_code(3);
+    assert!(run.stdout.is_empty(), "stdout: {}", run.stdout);
+    let ev = Events::parse(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(ev.count("getppid"), 3);
+    assert_eq!(ev.exits().len(), 1);
+
+    let txt = fx.dir().join("out.txt");
+    let run = trace_cmd(
+        &["--format", "text", "--output", txt.to_str().unwrap()],
+        &[fx.path(), "3"],
+    );
+    run.assert_code(3);
+    assert!(run.stdout.is_empty());
+    let text = std::fs::read_to_string(&txt).unwrap();
+    assert_eq!(
+        text.lines().filter(|l| l.contains(" getppid() = ")).count(),
+        3,
+        "{text}"
+    );
+    assert!(text.ends_with("+++ exited with 3 +++\n"), "{text}");
+}
+
+#[test]
+fn exec_argv_is_reported_exactly_with_json_escapes() {
+    let args = ["/bin/true", "a\"b\nc\\", "", "é ü", "--flag=1"];
+    let run = trace_cmd(&["--syscalls", "execve"], &args);
+    run.assert_code(0);
+    let ev = run.events();
+    let exec = first_exec(&ev);
+    assert_eq!(exec["argv"], serde_json::json!(args));
+    assert!(exec.get("truncated").is_none());
+}
+
+#[test]
+fn long_argv_is_truncated_and_flagged() {
+    let long = "x".repeat(100_000);
+    let run = trace_cmd(&["--syscalls", "execve"], &["/bin/true", &long, &long]);
+    run.assert_code(0);
+    let ev = run.events();
+    let exec = first_exec(&ev);
+    assert_eq!(
+        exec["truncated"],
+        true,
+        "{}",
+        &run.stdout[..300.min(run.stdout.len())]
+    );
+    let argv = exec["argv"].as_array().unwrap();
+    assert_eq!(argv[0], "/bin/true");
+    assert!(argv
+        .iter()
+        .skip(1)
+        .all(|a| a.as_str().unwrap().chars().all(|c| c == 'x')));
+}
+
+/// A command line is bytes: an argument that is not UTF-8 (a Latin-1 file
+/// name, say) must not stop the tracer from running the command.
+#[test]
+fn non_utf8_command_arguments_are_accepted() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.args(["trace", "--syscalls", "execve", "--", "/bin/true"])
+        .arg(OsStr::from_bytes(b"caf\xe9"))
+        .env_remove("LD_LIBRARY_PATH");
+    let run = Tracer::spawn_command(cmd, vec!["trace -- /bin/true caf\\xe9".into()]).finish();
+    run.assert_code(0);
+    let ev = run.events();
+    let exec = first_exec(&ev);
+    // Invalid UTF-8 in the event becomes U+FFFD (the stream stays valid JSON).
+    assert_eq!(
+        exec["argv"],
+        serde_json::json!(["/bin/true", "caf\u{fffd}"])
+    );
+}
+
+#[test]
+fn uid_changes_and_times_are_right() {
+    assert_eq!(
+        parse_time_ns("1970-01-02T00:00:01.000000002Z"),
+        86_401_000_000_002
+    );
+    assert_eq!(
+        parse_time_ns(
+            "2024-02-29T12:00:00.5Z"
+                .replace(".5Z", ".500000000Z")
+                .as_str()
+        ),
+        1_709_208_000_500_000_000
+    );
+    let fx = Fixture::build("leader_exit");
+    let before = now_ns();
+    let run = trace_cmd(
+        &[],
+        &[
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            fx.path(),
+        ],
+    );
+    let after = now_ns();
+    run.assert_code(6);
+    let ev = run.events();
+    assert_eq!(ev.execs().len(), 2);
+    assert_eq!(u(&ev.execs()[0], "uid"), 0);
+    assert_eq!(u(&ev.execs()[1], "uid"), 65534, "{}", ev.execs()[1]);
+    let second_exec = u(&ev.execs()[1], "seq");
+    for e in ev.all.iter().filter(|e| u(e, "seq") > second_exec) {
+        assert_eq!(u(e, "uid"), 65534, "{e}");
+    }
+    // Wall-clock times fall inside the run (with a generous margin for clock steps).
+    let slack = 5_000_000_000;
+    let mut last_per_tid: BTreeMap<u64, i128> = BTreeMap::new();
+    for e in ev.syscalls() {
+        let t = parse_time_ns(s(e, "time"));
+        assert!(
+            t >= before - slack && t <= after + slack,
+            "time outside the run: {e}"
+        );
+        // Within a thread, calls start one after another.
+        let prev = last_per_tid.insert(u(e, "tid"), t);
+        if let Some(p) = prev {
+            assert!(t >= p, "thread's calls out of time order: {e}");
+        }
+    }
+    // The fixture sleeps 50 ms: the call lasted at least that long.
+    let naps: Vec<&Value> = ev
+        .syscalls()
+        .iter()
+        .filter(|e| e["syscall"] == "clock_nanosleep" || e["syscall"] == "nanosleep")
+        .collect();
+    assert_eq!(naps.len(), 1, "{naps:?}");
+    assert!(u(naps[0], "duration_ns") >= 50_000_000, "{}", naps[0]);
+}
+
+#[test]
+fn many_short_lived_children_each_fork_exec_and_exit_once() {
+    let run = trace_cmd(
+        &["--syscalls", "execve"],
+        &[
+            "/bin/sh",
+            "-c",
+            "for i in 1 2 3 4 5 6 7 8 9 10; do for j in 1 2 3 4 5 6 7 8 9 10; do /bin/true & done; done; wait",
+        ],
+    );
+    run.assert_code(0);
+    let ev = run.events();
+    assert_eq!(ev.lost_total(), 0);
+    let main = u(first_exec(&ev), "pid");
+    let children: BTreeSet<u64> = ev.forks().iter().map(|f| u(f, "child_pid")).collect();
+    assert_eq!(children.len(), 100, "one fork per /bin/true");
+    assert!(ev
+        .forks()
+        .iter()
+        .all(|f| f["pid"] == main && f["thread"] == false));
+    for c in &children {
+        let ex: Vec<&Value> = ev.execs().iter().filter(|e| e["pid"] == *c).collect();
+        assert_eq!(ex.len(), 1, "child {c} execs");
+        assert_eq!(s(ex[0], "filename"), "/bin/true");
+        assert_eq!(u(ev.exit_of(*c), "exit_code"), 0);
+    }
+    assert_eq!(ev.execs().len(), 101);
+    assert_eq!(ev.exits().len(), 101);
+    assert_eq!(ev.count("execve"), 101);
+}
+
+#[test]
+fn failed_exec_in_a_child_is_reported() {
+    let run = trace_cmd(
+        &["--syscalls", "execve"],
+        &["/bin/sh", "-c", "/nonexistent/ai-forensics-cmd; exit 0"],
+    );
+    run.assert_code(0);
+    let ev = run.events();
+    let failed: Vec<&Value> = ev
+        .named("execve")
+        .into_iter()
+        .filter(|e| e.get("errno").is_some())
+        .collect();
+    assert!(!failed.is_empty(), "{:?}", ev.named("execve"));
+    for f in &failed {
+        assert_eq!(s(f, "errno"), "ENOENT", "{f}");
+        assert_eq!(i(f, "ret"), -2);
+    }
+    let child = u(&ev.forks()[0], "child_pid");
+    assert_eq!(u(ev.exit_of(child), "exit_code"), 127);
 }

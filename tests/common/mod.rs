@@ -221,7 +221,9 @@ impl Tracer {
     /// Starts `ai-forensics ARGS...` (stdin closed, stdout/stderr captured).
     pub fn spawn(args: &[&str]) -> Tracer {
         let mut cmd = Command::new(BIN);
-        cmd.args(args);
+        // cargo's LD_LIBRARY_PATH would make every traced program's loader
+        // probe dozens of target/ directories: keep traces to the program.
+        cmd.args(args).env_remove("LD_LIBRARY_PATH");
         Tracer::spawn_command(cmd, args.iter().map(|s| s.to_string()).collect())
     }
 
@@ -658,8 +660,7 @@ pub fn s<'a>(e: &'a Value, key: &str) -> &'a str {
 pub fn read_stats(path: &Path) -> Value {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("reading stats file {}: {e}", path.display()));
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("stats file is not JSON ({e}): {text}"))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("stats file is not JSON ({e}): {text}"))
 }
 
 /// Whether strace is installed (needed by the differential test).
@@ -670,4 +671,40 @@ pub fn have(program: &str) -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok()
+}
+
+/// Nanoseconds since the Unix epoch of an event `time`
+/// (`YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`, UTC).
+pub fn parse_time_ns(t: &str) -> i128 {
+    let bad = || panic!("not an RFC3339 UTC time with 9 digits: {t:?}");
+    let b = t.as_bytes();
+    if b.len() != 30
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[19] != b'.'
+        || b[29] != b'Z'
+    {
+        bad();
+    }
+    let num = |r: std::ops::Range<usize>| -> i128 { t[r].parse().unwrap_or_else(|_| bad()) };
+    let (y, m, d) = (num(0..4), num(5..7), num(8..10));
+    let (hh, mm, ss, ns) = (num(11..13), num(14..16), num(17..19), num(20..29));
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    ((days * 86_400 + hh * 3600 + mm * 60 + ss) * 1_000_000_000) + ns
+}
+
+/// Now, in nanoseconds since the Unix epoch.
+pub fn now_ns() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i128
 }
