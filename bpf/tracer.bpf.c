@@ -27,6 +27,9 @@ const volatile __u32 nr_exit_group = 0;
 /* The kernel has task-local storage and bpf_get_current_task_btf() (5.11+).
  * Otherwise entry state lives in a hash keyed by tid. */
 const volatile bool use_task_btf = true;
+/* Only tasks marked in task storage are watched (set for a launched command,
+ * whose descendants are marked at fork): unwatched tasks skip the hash. */
+const volatile bool storage_marks_watched = false;
 /* Wake the consumer when this much data is waiting (checked every 1024 events). */
 const volatile __u64 wakeup_bytes = 1 << 20;
 
@@ -139,6 +142,21 @@ static __always_inline void watch(__u32 tgid)
 		__sync_fetch_and_add(&watch_map_full, 1);
 }
 
+/* Marks a new task as watched before it first runs (task storage only). */
+static __always_inline void mark_watched(struct task_struct *task)
+{
+	struct inflight *st;
+
+	if (!use_task_btf)
+		return;
+	st = bpf_task_storage_get(&inflight_task, task, 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (st)
+		st->watched = 1;
+	else
+		__sync_fetch_and_add(&inflight_map_full, 1);
+}
+
 static __always_inline void count_lost(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -211,7 +229,7 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	/* Fast path: a thread already seen in a watched process. */
 	st = use_task_btf ? inflight_get(0, false) : NULL;
 	if (!st || !st->watched) {
-		if (!tgid_watched(pid_tgid >> 32))
+		if (storage_marks_watched || !tgid_watched(pid_tgid >> 32))
 			return 0;
 		st = NULL;
 	}
@@ -289,15 +307,19 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
 
 	if (ctgid == ptgid) {
-		if (tgid_watched(ptgid))
+		if (tgid_watched(ptgid)) {
+			mark_watched(child);
 			emit_fork(child, EVENT_F_THREAD);
+		}
 		return 0;
 	}
 	if (!tgid_watched(ptgid))
 		return 0;
 	/* A forked child keeps its parent's name, so --comm follows it too. */
-	if (!trace_all && (follow_children || comm_mode))
+	if (!trace_all && (follow_children || comm_mode)) {
 		watch(ctgid);
+		mark_watched(child);
+	}
 	emit_fork(child, 0);
 	return 0;
 }

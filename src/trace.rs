@@ -179,6 +179,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let setup_started = Instant::now();
     loader::set_verbose(args.verbose);
 
+    let features = Features::probe();
     let cfg = loader::Config {
         tracer_tgid: std::process::id(),
         trace_all: matches!(target, Target::All),
@@ -191,7 +192,8 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         ring_bytes,
         nr_exit: syscalls::number("exit").unwrap_or(u32::MAX),
         nr_exit_group: syscalls::number("exit_group").unwrap_or(u32::MAX),
-        features: Features::probe(),
+        features,
+        storage_marks_watched: matches!(target, Target::Command(_)),
     };
     let mut object = MaybeUninit::<OpenObject>::uninit();
     let mut skel = loader::load(&mut object, &cfg)?;
@@ -204,6 +206,9 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
             let child = launch::spawn_held(argv)?;
             child.wait_at_gate()?;
             loader::watch(&skel, child.pid)?;
+            if features.task_btf {
+                loader::mark_watched(&skel, child.pid)?;
+            }
             held = Some(child);
         }
         Target::Pids(pids) => {

@@ -14,6 +14,7 @@ unsafe impl plain::Plain for types::event_header {}
 unsafe impl plain::Plain for types::syscall_event {}
 unsafe impl plain::Plain for types::fork_event {}
 unsafe impl plain::Plain for types::exit_event {}
+unsafe impl plain::Plain for types::inflight {}
 
 pub const EVENT_SYSCALL: u16 = types::event_type::EVENT_SYSCALL.0 as u16;
 pub const EVENT_EXEC: u16 = types::event_type::EVENT_EXEC.0 as u16;

@@ -5,7 +5,9 @@ use anyhow::Context;
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapCore, MapFlags, OpenObject};
 
-use super::tracer_skel::{TracerSkel, TracerSkelBuilder};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use super::tracer_skel::{types, TracerSkel, TracerSkelBuilder};
 use crate::error::{user, Kind};
 
 /// Everything the kernel programs need to know before load.
@@ -22,6 +24,9 @@ pub struct Config {
     pub nr_exit: u32,
     pub nr_exit_group: u32,
     pub features: super::features::Features,
+    /// Watched tasks are marked in task storage (launch mode with task_btf):
+    /// unwatched tasks never touch the watched hash.
+    pub storage_marks_watched: bool,
 }
 
 /// Routes libbpf's own messages to stderr only when asked to.
@@ -77,10 +82,11 @@ pub fn load<'obj>(
     rodata.syscall_filter = cfg.syscall_filter;
     rodata.nr_exit = cfg.nr_exit;
     rodata.nr_exit_group = cfg.nr_exit_group;
-    // Wake the consumer early only when an eighth of the ring is waiting;
-    // otherwise its timer drains the ring.
-    rodata.wakeup_bytes = u64::from(cfg.ring_bytes / 8);
+    // Wake the consumer early only when half the ring is waiting (it is then
+    // falling behind); otherwise its timer drains the ring.
+    rodata.wakeup_bytes = u64::from(cfg.ring_bytes / 2);
     rodata.use_task_btf = cfg.features.task_btf;
+    rodata.storage_marks_watched = cfg.storage_marks_watched && cfg.features.task_btf;
     let unused = if cfg.features.task_btf {
         // Task storage holds the entry state: the hash needs no room.
         open.maps.inflight.set_max_entries(1)
@@ -113,6 +119,28 @@ pub fn watch(skel: &TracerSkel<'_>, tgid: u32) -> anyhow::Result<()> {
         .watched
         .update(&tgid.to_ne_bytes(), &[1u8], MapFlags::ANY)
         .with_context(|| format!("adding pid {tgid} to the watched set"))
+}
+
+/// Marks a process's main thread as watched in task storage (see
+/// `storage_marks_watched`); its children and threads are marked at fork.
+pub fn mark_watched(skel: &TracerSkel<'_>, pid: u32) -> anyhow::Result<()> {
+    // SAFETY: pidfd_open takes a pid and flags; the result is checked.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::c_int, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error()).context("pidfd_open");
+    }
+    // SAFETY: `fd` is a fresh descriptor we own.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    let state = types::inflight {
+        watched: 1,
+        ..Default::default()
+    };
+    // SAFETY: `inflight` is a C struct of integers without padding.
+    let value = unsafe { plain::as_bytes(&state) };
+    skel.maps
+        .inflight_task
+        .update(&pidfd.as_raw_fd().to_ne_bytes(), value, MapFlags::ANY)
+        .with_context(|| format!("marking pid {pid} in task storage"))
 }
 
 /// An owned handle on a map, usable after the skeleton is borrowed mutably.
