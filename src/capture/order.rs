@@ -43,6 +43,10 @@ impl Batch {
 /// Where finished batches go (a channel in the tracer, a Vec in tests).
 pub trait BatchSink {
     fn send(&mut self, batch: Batch);
+    /// A used batch to refill, if the sink hands them back (saves allocations).
+    fn recycle(&mut self) -> Option<Batch> {
+        None
+    }
 }
 
 impl BatchSink for Vec<Batch> {
@@ -163,10 +167,19 @@ impl<S: BatchSink> Orderer<S> {
         if self.batch.items.is_empty() {
             return;
         }
-        let next = Batch {
-            index: self.batch.index + 1,
-            data: Vec::with_capacity(self.batch.data.capacity()),
-            items: Vec::with_capacity(self.max_items),
+        let index = self.batch.index + 1;
+        let next = match self.sink.recycle() {
+            Some(mut b) => {
+                b.data.clear();
+                b.items.clear();
+                b.index = index;
+                b
+            }
+            None => Batch {
+                index,
+                data: Vec::with_capacity(self.batch.data.capacity()),
+                items: Vec::with_capacity(self.max_items),
+            },
         };
         let batch = std::mem::replace(&mut self.batch, next);
         self.sink.send(batch);

@@ -22,17 +22,33 @@ struct Chunk {
     bytes: Vec<u8>,
 }
 
-/// The reader's end of the pipeline.
-pub struct ChannelSink(Sender<Batch>);
+/// The reader's end of the pipeline; used batches come back through `pool`.
+pub struct ChannelSink {
+    tx: Sender<Batch>,
+    pool: Receiver<Batch>,
+}
 
 impl BatchSink for ChannelSink {
     fn send(&mut self, batch: Batch) {
         // Fails only when every worker is gone, which the caller learns at finish().
-        let _ = self.0.send(batch);
+        let _ = self.tx.send(batch);
+    }
+
+    fn recycle(&mut self) -> Option<Batch> {
+        self.pool.try_recv().ok()
     }
 }
 
+/// Buffers handed back upstream so the hot path stops allocating (and
+/// faulting in fresh pages) once the pipeline is warm.
+#[derive(Clone)]
+struct Pools {
+    batches: (Sender<Batch>, Receiver<Batch>),
+    chunks: (Sender<Vec<u8>>, Receiver<Vec<u8>>),
+}
+
 pub struct Pipeline {
+    batch_pool: Receiver<Batch>,
     tx: Option<Sender<Batch>>,
     workers: Vec<JoinHandle<Counts>>,
     writer: JoinHandle<std::io::Result<()>>,
@@ -63,18 +79,20 @@ pub fn format_batch(fmt: &mut Formatter, batch: &Batch, counts: &mut Counts, out
     }
 }
 
-fn worker(mut fmt: Formatter, rx: Receiver<Batch>, tx: Sender<Chunk>) -> Counts {
+fn worker(mut fmt: Formatter, rx: Receiver<Batch>, tx: Sender<Chunk>, pools: Pools) -> Counts {
     let mut counts = Counts::default();
     for batch in rx {
-        let mut bytes = Vec::with_capacity(batch.items.len() * 320);
+        let mut bytes = match pools.chunks.1.try_recv() {
+            Ok(mut b) => {
+                b.clear();
+                b
+            }
+            Err(_) => Vec::with_capacity(batch.items.len() * 320),
+        };
         format_batch(&mut fmt, &batch, &mut counts, &mut bytes);
-        if tx
-            .send(Chunk {
-                index: batch.index,
-                bytes,
-            })
-            .is_err()
-        {
+        let index = batch.index;
+        let _ = pools.batches.0.try_send(batch);
+        if tx.send(Chunk { index, bytes }).is_err() {
             break;
         }
     }
@@ -86,6 +104,7 @@ fn writer(
     rx: Receiver<Chunk>,
     mut out: Box<dyn Write + Send>,
     failed: Arc<AtomicBool>,
+    pool: Sender<Vec<u8>>,
 ) -> std::io::Result<()> {
     let mut next = 0u64;
     let mut parked: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
@@ -97,6 +116,7 @@ fn writer(
             if result.is_ok() {
                 result = out.write_all(&bytes);
             }
+            let _ = pool.try_send(bytes);
         }
         if result.is_ok() && rx.is_empty() {
             result = out.flush();
@@ -122,22 +142,31 @@ impl Pipeline {
         let workers = workers.max(1);
         let (tx, rx) = bounded::<Batch>(workers * QUEUE_PER_WORKER);
         let (ctx, crx) = bounded::<Chunk>(workers * QUEUE_PER_WORKER);
+        let depth = workers * QUEUE_PER_WORKER * 2;
+        let pools = Pools {
+            batches: bounded(depth),
+            chunks: bounded(depth),
+        };
         let mut handles = Vec::with_capacity(workers);
         for i in 0..workers {
-            let (fmt, rx, ctx) = (formatter.clone(), rx.clone(), ctx.clone());
+            let (fmt, rx, ctx, pools) = (formatter.clone(), rx.clone(), ctx.clone(), pools.clone());
             handles.push(
                 std::thread::Builder::new()
                     .name(format!("format-{i}"))
-                    .spawn(move || worker(fmt, rx, ctx))
+                    .spawn(move || worker(fmt, rx, ctx, pools))
                     .context("spawning a formatting thread")?,
             );
         }
         drop(ctx);
         let writer = std::thread::Builder::new()
             .name("writer".into())
-            .spawn(move || writer(crx, out, failed))
+            .spawn({
+                let pool = pools.chunks.0.clone();
+                move || writer(crx, out, failed, pool)
+            })
             .context("spawning the writer thread")?;
         Ok(Pipeline {
+            batch_pool: pools.batches.1,
             tx: Some(tx),
             workers: handles,
             writer,
@@ -145,7 +174,10 @@ impl Pipeline {
     }
 
     pub fn sink(&self) -> ChannelSink {
-        ChannelSink(self.tx.clone().expect("pipeline is running"))
+        ChannelSink {
+            tx: self.tx.clone().expect("pipeline is running"),
+            pool: self.batch_pool.clone(),
+        }
     }
 
     /// Waits for everything queued to be written; returns the merged counts.
