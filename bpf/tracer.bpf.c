@@ -27,8 +27,8 @@ const volatile __u32 nr_exit_group = 0;
 /* The kernel has task-local storage and bpf_get_current_task_btf() (5.11+).
  * Otherwise entry state lives in a hash keyed by tid. */
 const volatile bool use_task_btf = true;
-/* Only tasks marked in task storage are watched (set for a launched command,
- * whose descendants are marked at fork): unwatched tasks skip the hash. */
+/* Only tasks marked in task storage are watched: the loader marks the initial
+ * tasks, and fork/exec mark the ones that join. Unwatched tasks skip the hash. */
 const volatile bool storage_marks_watched = false;
 /* Wake the consumer when this much data is waiting (checked every 1024 events). */
 const volatile __u64 wakeup_bytes = 1 << 20;
@@ -164,6 +164,19 @@ static __always_inline void count_lost(void)
 	__sync_fetch_and_add(&lost_events[cpu & (AIF_MAX_CPUS - 1)], 1);
 }
 
+/* Takes the next sequence number and reserves a record for it; a failed
+ * reservation is counted, and its number becomes a gap the consumer reports. */
+static __always_inline void *reserve_event(__u64 size, __u64 *seq)
+{
+	void *e;
+
+	*seq = __sync_fetch_and_add(&next_seq, 1);
+	e = bpf_ringbuf_reserve(&events, size, 0);
+	if (!e)
+		count_lost();
+	return e;
+}
+
 static __always_inline __u64 ringbuf_flags(__u64 seq)
 {
 	/* No wakeup per event: the consumer drains on a short timer and is
@@ -199,14 +212,12 @@ static __always_inline void emit_syscall(__u32 nr, const __u64 *args,
 					 __u64 ts, __s64 ret, __u64 duration,
 					 __u16 flags)
 {
-	__u64 seq = __sync_fetch_and_add(&next_seq, 1);
 	struct syscall_event *e;
+	__u64 seq;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	e = reserve_event(sizeof(*e), &seq);
+	if (!e)
 		return;
-	}
 	fill_header(&e->hdr, seq, EVENT_SYSCALL, flags, ts);
 	e->ret = ret;
 	e->duration_ns = duration;
@@ -287,14 +298,12 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 
 static __always_inline void emit_fork(struct task_struct *child, __u16 flags)
 {
-	__u64 seq = __sync_fetch_and_add(&next_seq, 1);
 	struct fork_event *e;
+	__u64 seq;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	e = reserve_event(sizeof(*e), &seq);
+	if (!e)
 		return;
-	}
 	fill_header(&e->hdr, seq, EVENT_FORK, flags, bpf_ktime_get_boot_ns());
 	e->child_pid = child->tgid;
 	e->child_tid = child->pid;
@@ -337,6 +346,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 	if (comm_mode && !trace_all) {
 		if (comm_matches(p->comm)) {
 			watch(tgid);
+			mark_watched(p);
 		} else if (!follow_children) {
 			bpf_map_delete_elem(&watched, &tgid);
 			if (use_task_btf) {
@@ -426,12 +436,9 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		return 0;
 	bpf_map_delete_elem(&watched, &tgid);
 
-	seq = __sync_fetch_and_add(&next_seq, 1);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	e = reserve_event(sizeof(*e), &seq);
+	if (!e)
 		return 0;
-	}
 	fill_header(&e->hdr, seq, EVENT_EXIT, 0, bpf_ktime_get_boot_ns());
 	e->exit_code = task->exit_code;
 	e->__pad = 0;

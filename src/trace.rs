@@ -125,6 +125,38 @@ fn pids_with_comm(comm: &[u8; 16]) -> Vec<u32> {
         .collect()
 }
 
+/// The processes registered at start (attach modes).
+fn watched_pids(target: &Target) -> Vec<u32> {
+    match target {
+        Target::Pids(pids) => pids.clone(),
+        Target::Comm(comm) => pids_with_comm(comm),
+        Target::Command(_) | Target::All => vec![],
+    }
+}
+
+/// Marks every thread of running watched processes in task storage. Runs
+/// after attach: threads forked from then on are marked by the kernel.
+fn mark_running_threads(
+    skel: &crate::kernel::tracer_skel::TracerSkel<'_>,
+    pids: &[u32],
+) -> anyhow::Result<()> {
+    for &pid in pids {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue; // exited meanwhile
+        };
+        // Idempotent; covers a --comm match that started since the first scan.
+        loader::watch(skel, pid)?;
+        for tid in tasks.filter_map(|t| t.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
+            match loader::mark_watched(skel, tid, true) {
+                Ok(()) => {}
+                Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {} // exited meanwhile
+                Err(e) => return Err(e).context("marking the threads of watched processes"),
+            }
+        }
+    }
+    Ok(())
+}
+
 fn open_output(args: &TraceArgs) -> anyhow::Result<Box<dyn Write + Send>> {
     match &args.output {
         None => Ok(Box::new(std::io::stdout())),
@@ -193,7 +225,11 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         nr_exit: syscalls::number("exit").unwrap_or(u32::MAX),
         nr_exit_group: syscalls::number("exit_group").unwrap_or(u32::MAX),
         features,
-        storage_marks_watched: matches!(target, Target::Command(_)),
+        storage_marks_watched: match target {
+            Target::Command(_) => true,
+            Target::Pids(_) | Target::Comm(_) => features.pidfd_thread,
+            Target::All => false,
+        },
     };
     let mut object = MaybeUninit::<OpenObject>::uninit();
     let mut skel = loader::load(&mut object, &cfg)?;
@@ -207,7 +243,8 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
             child.wait_at_gate()?;
             loader::watch(&skel, child.pid)?;
             if features.task_btf {
-                loader::mark_watched(&skel, child.pid)?;
+                loader::mark_watched(&skel, child.pid, false)
+                    .context("marking the launched command")?;
             }
             held = Some(child);
         }
@@ -224,6 +261,9 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         Target::All => {}
     }
     loader::attach(&mut skel)?;
+    if cfg.storage_marks_watched {
+        mark_running_threads(&skel, &watched_pids(&target))?;
+    }
 
     let waker = Waker::new()?;
     let stop = Arc::new(AtomicBool::new(false));

@@ -5,7 +5,7 @@ use anyhow::Context;
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapCore, MapFlags, OpenObject};
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 
 use super::tracer_skel::{types, TracerSkel, TracerSkelBuilder};
 use crate::error::{user, Kind};
@@ -121,16 +121,11 @@ pub fn watch(skel: &TracerSkel<'_>, tgid: u32) -> anyhow::Result<()> {
         .with_context(|| format!("adding pid {tgid} to the watched set"))
 }
 
-/// Marks a process's main thread as watched in task storage (see
-/// `storage_marks_watched`); its children and threads are marked at fork.
-pub fn mark_watched(skel: &TracerSkel<'_>, pid: u32) -> anyhow::Result<()> {
-    // SAFETY: pidfd_open takes a pid and flags; the result is checked.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::c_int, 0) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error()).context("pidfd_open");
-    }
-    // SAFETY: `fd` is a fresh descriptor we own.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+/// Marks a task as watched in task storage (see `storage_marks_watched`);
+/// tasks forked later are marked by the kernel programs. `thread` asks for
+/// a thread id (needs `Features::pidfd_thread`), otherwise `tid` is a process.
+pub fn mark_watched(skel: &TracerSkel<'_>, tid: u32, thread: bool) -> std::io::Result<()> {
+    let pidfd = super::features::pidfd_open(tid, thread)?;
     let state = types::inflight {
         watched: 1,
         ..Default::default()
@@ -140,7 +135,7 @@ pub fn mark_watched(skel: &TracerSkel<'_>, pid: u32) -> anyhow::Result<()> {
     skel.maps
         .inflight_task
         .update(&pidfd.as_raw_fd().to_ne_bytes(), value, MapFlags::ANY)
-        .with_context(|| format!("marking pid {pid} in task storage"))
+        .map_err(|e| std::io::Error::other(format!("marking task {tid}: {e}")))
 }
 
 /// An owned handle on a map, usable after the skeleton is borrowed mutably.
