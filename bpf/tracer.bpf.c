@@ -95,9 +95,12 @@ struct {
 	__type(value, struct exec_event);
 } exec_scratch SEC(".maps");
 
+/* Zeroed template for new hash entries (a global: no stack memset per call). */
+static const struct inflight fresh_inflight;
+
 static __always_inline struct inflight *inflight_get(__u32 tid, bool create)
 {
-	struct inflight *st, fresh = {};
+	struct inflight *st;
 
 	if (use_task_btf)
 		return bpf_task_storage_get(&inflight_task, bpf_get_current_task_btf(), 0,
@@ -105,7 +108,7 @@ static __always_inline struct inflight *inflight_get(__u32 tid, bool create)
 	st = bpf_map_lookup_elem(&inflight, &tid);
 	if (st || !create)
 		return st;
-	bpf_map_update_elem(&inflight, &tid, &fresh, BPF_NOEXIST);
+	bpf_map_update_elem(&inflight, &tid, &fresh_inflight, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&inflight, &tid);
 }
 
@@ -202,7 +205,9 @@ static __always_inline void fill_header(struct event_header *hdr, __u64 seq,
 	 * whole vmlinux BTF, which made loading several times slower. */
 	hdr->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	hdr->uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(hdr->comm, sizeof(hdr->comm));
+	/* task->comm is NUL-padded: one plain copy, cheaper than the
+	 * strscpy + memset of bpf_get_current_comm(). */
+	BPF_CORE_READ_INTO(&hdr->comm, task, comm);
 	hdr->type = type;
 	hdr->flags = flags;
 	hdr->cpu = bpf_get_smp_processor_id();
