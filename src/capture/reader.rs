@@ -17,6 +17,9 @@ use crate::kernel::counters::{Counters, Snapshot};
 
 /// Longest time an event waits in the ring before we look (output latency bound).
 pub const POLL_INTERVAL: Duration = Duration::from_millis(10);
+/// Most records read in one pass, so stop requests and loss reports are
+/// never held up by a ring that refills as fast as it drains.
+pub const PASS_RECORDS: usize = 1 << 16;
 /// Records per batch handed to one worker.
 pub const BATCH_ITEMS: usize = 4096;
 
@@ -150,30 +153,37 @@ impl<'a, S: BatchSink + 'a> Reader<'a, S> {
     }
 
     /// One drain of the ring, then gap settlement and a flush downstream.
-    fn pass(&mut self, final_pass: bool) -> anyhow::Result<()> {
+    /// Returns true when it stopped at `PASS_RECORDS` with more probably waiting.
+    fn pass(&mut self, final_pass: bool) -> anyhow::Result<bool> {
         let horizon = self.counters.snapshot().next_seq;
-        self.ring.consume().context("reading the ring buffer")?;
+        let n = self.ring.consume_raw_n(PASS_RECORDS);
+        if n < 0 {
+            return Err(std::io::Error::from_raw_os_error(-n)).context("reading the ring buffer");
+        }
         let snap = self.counters.snapshot();
         self.orderer
             .borrow_mut()
             .end_pass(Instant::now(), horizon, snap.lost, final_pass);
-        Ok(())
+        Ok(n as usize >= PASS_RECORDS)
     }
 
     /// Drains until `stop` says so; the caller then detaches and calls `finish`.
     pub fn run(&mut self, stop: &mut dyn StopCheck) -> anyhow::Result<()> {
+        let mut backlog = false;
         loop {
             if stop.should_stop() {
                 return Ok(());
             }
-            self.wait(POLL_INTERVAL);
-            self.pass(false)?;
+            if !backlog {
+                self.wait(POLL_INTERVAL);
+            }
+            backlog = self.pass(false)?;
         }
     }
 
     /// Final drain after the programs are detached: every hole left is a loss.
     pub fn finish(mut self) -> anyhow::Result<ReaderStats> {
-        self.pass(false)?;
+        while self.pass(false)? {}
         self.pass(true)?;
         self.stats.order = self.orderer.borrow().stats();
         self.stats.kernel = self.counters.snapshot();
