@@ -201,3 +201,128 @@ impl Formatter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(ev: &Event<'_>) -> serde_json::Value {
+        let mut f = Formatter::new(Format::Json, Clock::with_offset(1_795_327_653_000_000_000));
+        let mut out = vec![];
+        f.event(ev, &mut out);
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.ends_with('\n') && s.matches('\n').count() == 1);
+        serde_json::from_str(&s).unwrap()
+    }
+
+    fn header(tid: u32) -> types::event_header {
+        let mut h = types::event_header {
+            seq: 9,
+            ts_ns: 5,
+            pid: 100,
+            tid,
+            ppid: 1,
+            uid: 1000,
+            ..Default::default()
+        };
+        h.comm[..2].copy_from_slice(&[b'p' as i8, b'y' as i8]);
+        h
+    }
+
+    #[test]
+    fn syscall_event_fields() {
+        let e = types::syscall_event {
+            hdr: header(101),
+            ret: -13,
+            duration_ns: 77,
+            args: [1, 0xdead, 3, 4, 5, 6],
+            nr: 2, // open on x86_64
+            ..Default::default()
+        };
+        let v = json(&Event::Syscall(e));
+        assert_eq!(v["type"], "syscall");
+        assert_eq!(v["seq"], 9);
+        assert_eq!(v["time"], "2026-11-22T06:07:33.000000005Z");
+        assert_eq!(v["pid"], 100);
+        assert_eq!(v["tid"], 101);
+        assert_eq!(v["ppid"], 1);
+        assert_eq!(v["uid"], 1000);
+        assert_eq!(v["comm"], "py");
+        assert_eq!(v["nr"], 2);
+        assert_eq!(v["ret"], -13);
+        assert_eq!(v["errno"], "EACCES");
+        assert_eq!(v["duration_ns"], 77);
+        #[cfg(target_arch = "x86_64")]
+        {
+            assert_eq!(v["syscall"], "open");
+            assert_eq!(v["raw_args"], serde_json::json!(["0x1", "0xdead", "0x3"]));
+        }
+    }
+
+    #[test]
+    fn noreturn_has_no_ret() {
+        let mut e = types::syscall_event {
+            hdr: header(100),
+            nr: 60,
+            ..Default::default()
+        };
+        e.hdr.flags = decode::F_NORETURN;
+        let v = json(&Event::Syscall(e));
+        assert!(v.get("ret").is_none() && v.get("duration_ns").is_none());
+        assert!(v.get("errno").is_none());
+    }
+
+    #[test]
+    fn exit_event_signal_and_code() {
+        let e = types::exit_event {
+            hdr: header(100),
+            exit_code: libc::SIGKILL as u32,
+            ..Default::default()
+        };
+        let v = json(&Event::Exit(e));
+        assert_eq!(v["signal"], "SIGKILL");
+        assert_eq!(v["core_dumped"], false);
+        assert!(v.get("exit_code").is_none());
+        let e = types::exit_event {
+            hdr: header(100),
+            exit_code: 2 << 8,
+            ..Default::default()
+        };
+        assert_eq!(json(&Event::Exit(e))["exit_code"], 2);
+    }
+
+    #[test]
+    fn exec_and_fork_events() {
+        let mut hdr = header(100);
+        hdr.flags = decode::F_ARGV_TRUNC;
+        let v = json(&Event::Exec {
+            hdr,
+            old_tid: 103,
+            filename: b"/usr/bin/python3",
+            argv: b"python3\0-c\0pass\0",
+        });
+        assert_eq!(v["filename"], "/usr/bin/python3");
+        assert_eq!(v["argv"], serde_json::json!(["python3", "-c", "pass"]));
+        assert_eq!(v["old_tid"], 103);
+        assert_eq!(v["truncated"], true);
+        let f = types::fork_event {
+            hdr: header(100),
+            child_pid: 200,
+            child_tid: 200,
+            ..Default::default()
+        };
+        let v = json(&Event::Fork(f));
+        assert_eq!(v["child_pid"], 200);
+        assert_eq!(v["thread"], false);
+    }
+
+    #[test]
+    fn names_for_unknown_numbers() {
+        let mut buf = String::new();
+        assert_eq!(syscall_name(999, &mut buf), "syscall_999");
+        assert_eq!(signal_name(64), "SIG64");
+        assert_eq!(errno_of(-1).unwrap().0, "EPERM");
+        assert!(errno_of(-4096).is_none());
+        assert!(errno_of(0).is_none());
+    }
+}

@@ -138,3 +138,110 @@ pub fn malformed(seq: Option<u64>, error: &DecodeError, out: &mut Vec<u8>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::types;
+
+    fn syscall(nr: u32, args: [u64; 6], ret: i64, flags: u16) -> types::syscall_event {
+        let mut e = types::syscall_event {
+            ret,
+            duration_ns: 12_345,
+            args,
+            nr,
+            ..Default::default()
+        };
+        e.hdr.tid = 42;
+        e.hdr.flags = flags;
+        e
+    }
+
+    fn line(ev: &Event<'_>) -> String {
+        let mut out = vec![];
+        event(ev, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn syscall_lines_like_strace() {
+        // openat(AT_FDCWD, path, O_RDONLY|O_CLOEXEC, 0) = 3
+        let e = syscall(257, [(-100i64) as u64, 0x7ffd_0000, 0x80000, 0, 0, 0], 3, 0);
+        assert_eq!(
+            line(&Event::Syscall(e)),
+            "42 openat(-100, 0x7ffd0000, 524288, 0) = 3 <0.000012>\n"
+        );
+        let e = syscall(257, [(-100i64) as u64, 0, 0, 0, 0, 0], -2, 0);
+        assert_eq!(
+            line(&Event::Syscall(e)),
+            "42 openat(-100, NULL, 0, 0) = -1 ENOENT (No such file or directory) <0.000012>\n"
+        );
+        // mmap returns an address: hex.
+        let e = syscall(9, [0, 8192, 3, 0x22, u64::MAX, 0], 0x7f00_0000_0000, 0);
+        assert!(line(&Event::Syscall(e)).contains(") = 0x7f0000000000 <"));
+        // Kernel-internal restart codes read like strace's.
+        let e = syscall(0, [3, 0x1000, 10, 0, 0, 0], -512, 0);
+        assert!(line(&Event::Syscall(e)).contains(") = ? ERESTARTSYS ("));
+        // A call that never returns.
+        let e = syscall(231, [0; 6], 0, decode::F_NORETURN);
+        assert_eq!(line(&Event::Syscall(e)), "42 exit_group(0) = ?\n");
+    }
+
+    #[test]
+    fn unknown_syscall_shows_six_hex_args() {
+        let e = syscall(1000, [1, 2, 3, 4, 5, 6], 0, 0);
+        assert_eq!(
+            line(&Event::Syscall(e)),
+            "42 syscall_1000(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = 0 <0.000012>\n"
+        );
+    }
+
+    #[test]
+    fn lifecycle_lines() {
+        let mut x = types::exit_event {
+            exit_code: 3 << 8,
+            ..Default::default()
+        };
+        x.hdr.tid = 7;
+        assert_eq!(line(&Event::Exit(x)), "7 +++ exited with 3 +++\n");
+        x.exit_code = libc::SIGSEGV as u32 | 0x80;
+        assert_eq!(
+            line(&Event::Exit(x)),
+            "7 +++ killed by SIGSEGV (core dumped) +++\n"
+        );
+        let mut f = types::fork_event {
+            child_pid: 7,
+            child_tid: 9,
+            ..Default::default()
+        };
+        f.hdr.tid = 7;
+        f.hdr.flags = decode::F_THREAD;
+        assert_eq!(line(&Event::Fork(f)), "7 +++ new thread 9 (pid 7) +++\n");
+        let hdr = types::event_header {
+            tid: 5,
+            ..Default::default()
+        };
+        let exec = Event::Exec {
+            hdr,
+            old_tid: 5,
+            filename: b"/bin/e\"cho",
+            argv: b"echo\0a\nb\0",
+        };
+        assert_eq!(
+            line(&exec),
+            "5 +++ exec \"/bin/e\\\"cho\" [\"echo\", \"a\\nb\"] comm=\"\" +++\n"
+        );
+    }
+
+    #[test]
+    fn lost_and_malformed_lines() {
+        let mut out = vec![];
+        lost(10, 3, &mut out);
+        malformed(Some(4), &DecodeError::UnknownType(9), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "--- lost 3 events (seq 10..12) ---\n--- malformed record seq 4: unknown record type 9 ---\n"
+        );
+    }
+}
