@@ -309,7 +309,6 @@ mod tests {
             hdr: header(100),
             child_pid: 200,
             child_tid: 200,
-            ..Default::default()
         };
         let v = json(&Event::Fork(f));
         assert_eq!(v["child_pid"], 200);
