@@ -98,12 +98,21 @@ fn u32_at(raw: &[u8], off: usize) -> u32 {
 
 /// Decodes one record as it came out of the ring buffer.
 pub fn decode(raw: &[u8]) -> Result<Event<'_>, DecodeError> {
-    let hdr: types::event_header = copy(raw, "event")?;
-    match hdr.r#type {
+    // Peek at the type without copying the header: most records are
+    // syscalls, copied once below.
+    if raw.len() < size_of::<types::event_header>() {
+        return Err(DecodeError::Short {
+            kind: "event",
+            need: size_of::<types::event_header>(),
+            got: raw.len(),
+        });
+    }
+    match u16_at(raw, offset_of!(types::event_header, r#type)) {
         EVENT_SYSCALL => Ok(Event::Syscall(copy(raw, "syscall")?)),
         EVENT_FORK => Ok(Event::Fork(copy(raw, "fork")?)),
         EVENT_EXIT => Ok(Event::Exit(copy(raw, "exit")?)),
         EVENT_EXEC => {
+            let hdr: types::event_header = copy(raw, "event")?;
             let data = offset_of!(types::exec_event, data);
             if raw.len() < data {
                 return Err(DecodeError::Short {
