@@ -23,6 +23,12 @@ pub struct Cli {
 pub enum Command {
     /// Trace a command and its descendants, running processes, or the whole system.
     Trace(TraceArgs),
+    /// Show which BPF features and hooks this kernel offers, and which are used.
+    Probe {
+        /// One JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a command with do-nothing programs on the syscall tracepoints (benchmark floor).
     #[command(hide = true)]
     BenchFloor {

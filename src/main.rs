@@ -8,6 +8,7 @@ mod kernel;
 mod launch;
 mod output;
 mod pipeline;
+mod probe;
 mod trace;
 
 use std::process::ExitCode;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Trace(args) => trace::run(args),
         cli::Command::BenchFloor { command } => floor::run(&command),
+        cli::Command::Probe { json } => probe::run(json),
     };
     match result {
         Ok(code) => ExitCode::from(code),

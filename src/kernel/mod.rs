@@ -34,5 +34,10 @@ skeleton!(
     floor_skel,
     "floor.skel.rs"
 );
+skeleton!(
+    /// Feature-probe programs (`bpf/probe.bpf.c`), loaded one at a time.
+    probe_skel,
+    "probe.skel.rs"
+);
 
 pub use tracer_skel::types;
