@@ -6,7 +6,9 @@ use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapType, OpenObject};
 use serde::Serialize;
 
+use crate::decode::syscalls::{self, Selection};
 use crate::kernel::features::Features;
+use crate::kernel::loader;
 use crate::kernel::preflight::{self, BTF_PATH};
 use crate::kernel::probe_skel::ProbeSkelBuilder;
 
@@ -22,10 +24,64 @@ pub struct Feature {
     pub detail: Option<String>,
 }
 
+/// What the verifier accepted for one of the tracer's programs.
+#[derive(Debug, Serialize)]
+pub struct ProgramStats {
+    pub name: String,
+    /// Instructions the verifier processed (bpf_prog_info.verified_insns, 5.16+; 0 if unknown).
+    pub verified_insns: u32,
+    /// Instructions after the verifier's rewrites.
+    pub xlated_insns: u32,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub kernel: String,
     pub features: Vec<Feature>,
+    /// The tracer's programs as loaded (not attached) on this kernel.
+    pub programs: Vec<ProgramStats>,
+}
+
+/// Loads the tracer as `trace --all` would and reads back each program's verifier figures.
+fn tracer_programs(features: Features) -> anyhow::Result<Vec<ProgramStats>> {
+    use std::os::fd::{AsFd, AsRawFd};
+
+    let cfg = loader::Config {
+        tracer_tgid: std::process::id(),
+        trace_all: true,
+        follow_children: false,
+        comm: None,
+        syscall_filter: Selection::all().words(),
+        ring_bytes: 1 << 20,
+        nr_exit: syscalls::number("exit").unwrap_or(u32::MAX),
+        nr_exit_group: syscalls::number("exit_group").unwrap_or(u32::MAX),
+        features,
+        storage_marks_watched: false,
+    };
+    let mut object = MaybeUninit::<OpenObject>::uninit();
+    let skel = loader::load(&mut object, &cfg)?;
+    let mut out = Vec::new();
+    for prog in skel.object().progs() {
+        let mut info = libbpf_rs::libbpf_sys::bpf_prog_info::default();
+        let mut len = std::mem::size_of_val(&info) as u32;
+        // SAFETY: `info` is a zeroed bpf_prog_info of `len` bytes; the kernel fills it.
+        let rc = unsafe {
+            libbpf_rs::libbpf_sys::bpf_prog_get_info_by_fd(
+                prog.as_fd().as_raw_fd(),
+                &mut info,
+                &mut len,
+            )
+        };
+        if rc != 0 {
+            continue;
+        }
+        out.push(ProgramStats {
+            name: prog.name().to_string_lossy().into_owned(),
+            verified_insns: info.verified_insns,
+            xlated_insns: info.xlated_prog_len / 8,
+        });
+    }
+    Ok(out)
 }
 
 /// Loads and attaches only the program `name` of the probe object.
@@ -126,7 +182,12 @@ pub fn report() -> anyhow::Result<Report> {
             },
         ),
     ];
-    Ok(Report { kernel, features })
+    let programs = tracer_programs(f)?;
+    Ok(Report {
+        kernel,
+        features,
+        programs,
+    })
 }
 
 pub fn run(json: bool) -> anyhow::Result<u8> {
@@ -142,6 +203,10 @@ pub fn run(json: bool) -> anyhow::Result<u8> {
             if let Some(d) = &f.detail {
                 println!("  {:<16}      ({d})", "");
             }
+        }
+        println!("programs (verified / translated instructions)");
+        for p in &r.programs {
+            println!("  {:<20} {:>7} {:>7}", p.name, p.verified_insns, p.xlated_insns);
         }
     }
     Ok(0)
