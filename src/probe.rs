@@ -206,7 +206,10 @@ pub fn run(json: bool) -> anyhow::Result<u8> {
         }
         println!("programs (verified / translated instructions)");
         for p in &r.programs {
-            println!("  {:<20} {:>7} {:>7}", p.name, p.verified_insns, p.xlated_insns);
+            println!(
+                "  {:<20} {:>7} {:>7}",
+                p.name, p.verified_insns, p.xlated_insns
+            );
         }
     }
     Ok(0)
