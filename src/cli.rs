@@ -85,6 +85,11 @@ pub struct TraceArgs {
     #[arg(short, long)]
     pub verbose: bool,
 
+    /// Use the fallback for kernels before 5.11 (entry state in a hash by thread id,
+    /// no task storage), to test it on newer kernels.
+    #[arg(long, hide = true)]
+    pub no_task_storage: bool,
+
     /// Command to launch and trace with all its descendants.
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,

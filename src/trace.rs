@@ -211,7 +211,11 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let setup_started = Instant::now();
     loader::set_verbose(args.verbose);
 
-    let features = Features::probe();
+    let mut features = Features::probe();
+    if args.no_task_storage {
+        features.task_btf = false;
+        features.pidfd_thread = false;
+    }
     let cfg = loader::Config {
         tracer_tgid: std::process::id(),
         trace_all: matches!(target, Target::All),

@@ -46,6 +46,14 @@ pub fn check() -> anyhow::Result<()> {
             ),
         ));
     }
+    // BTF came in 4.18-5.2; the ring buffer, which every event needs, in 5.8.
+    // (tp_btf programs arrived in 5.5, so every kernel that passes this check has them.)
+    if !libbpf_rs::MapType::RingBuf.is_supported().unwrap_or(false) {
+        return Err(user(
+            Kind::Unsupported,
+            "this kernel has no BPF ring buffer: ai-forensics needs Linux 5.8 or newer",
+        ));
+    }
     Ok(())
 }
 
