@@ -33,23 +33,28 @@ fn check_accounting(all: &[Value]) -> u64 {
     next
 }
 
-#[test]
-fn tiny_buffer_loses_events_and_accounts_for_every_one() {
+/// Traces `storm STORM` selecting only getppid, with `extra` options; returns
+/// the run (exit code checked) and its --stats-file statistics.
+fn storm_getppid(extra: &[&str]) -> (Run, Value) {
     let fx = Fixture::build("storm");
     let stats_path = fx.dir().join("stats.json");
     let n = STORM.to_string();
-    let run = trace_cmd(
-        &[
-            "--buffer-size",
-            "4096",
-            "--syscalls",
-            "getppid",
-            "--stats-file",
-            stats_path.to_str().unwrap(),
-        ],
-        &[fx.path(), &n],
-    );
+    let mut opts = extra.to_vec();
+    opts.extend([
+        "--syscalls",
+        "getppid",
+        "--stats-file",
+        stats_path.to_str().unwrap(),
+    ]);
+    let run = trace_cmd(&opts, &[fx.path(), &n]);
     run.assert_code(0);
+    let st = read_stats(&stats_path);
+    (run, st)
+}
+
+#[test]
+fn tiny_buffer_loses_events_and_accounts_for_every_one() {
+    let (run, st) = storm_getppid(&["--buffer-size", "4096"]);
     let ev = run.events();
     let lost = ev.of_type("lost");
     assert!(
@@ -77,7 +82,6 @@ fn tiny_buffer_loses_events_and_accounts_for_every_one() {
     );
     assert_eq!(total, STORM + 2);
 
-    let st = read_stats(&stats_path);
     let kernel_events = u(&st, "kernel_events");
     assert_eq!(kernel_events, STORM + 2, "stats: {st}");
     assert_eq!(
@@ -95,19 +99,7 @@ fn tiny_buffer_loses_events_and_accounts_for_every_one() {
 
 #[test]
 fn default_buffer_loses_nothing() {
-    let fx = Fixture::build("storm");
-    let stats_path = fx.dir().join("stats.json");
-    let n = STORM.to_string();
-    let run = trace_cmd(
-        &[
-            "--syscalls",
-            "getppid",
-            "--stats-file",
-            stats_path.to_str().unwrap(),
-        ],
-        &[fx.path(), &n],
-    );
-    run.assert_code(0);
+    let (run, st) = storm_getppid(&[]);
     let ev = run.events();
     assert!(
         ev.of_type("lost").is_empty(),
@@ -118,7 +110,6 @@ fn default_buffer_loses_nothing() {
     assert_eq!(ev.exits().len(), 1);
     assert_eq!(check_accounting(&ev.all), STORM + 2);
 
-    let st = read_stats(&stats_path);
     assert_eq!(u(&st, "kernel_events"), STORM + 2, "stats: {st}");
     assert_eq!(u(&st, "events"), STORM + 2, "stats: {st}");
     assert_eq!(u(&st, "lost"), 0, "stats: {st}");
