@@ -391,6 +391,9 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return Err(user(Kind::Output, format!("writing events failed: {e}")));
         }
+        // The reader of our output went away (`| head`): stop like a writer
+        // killed by SIGPIPE would, whatever the command is doing.
+        return Ok(128 + libc::SIGPIPE as u8);
     }
 
     let Some((state, handle)) = reaper else {

@@ -109,3 +109,35 @@ fn invalid_option_values_are_usage_errors() {
         run.assert_one_line_error(64, "");
     }
 }
+
+#[test]
+fn closed_output_stops_the_trace_like_sigpipe() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    // The reader takes one line and goes away, like `| head -1`.
+    let fx = Fixture::build("storm");
+    let mut child = Command::new(BIN)
+        .args(["trace", "--", fx.path(), "0"]) // storm forever
+        .env_remove("LD_LIBRARY_PATH")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let status = child.wait().unwrap();
+    // The storm is left running (as a command is after Ctrl-C) and holds the
+    // stderr pipe open: stop it before reading.
+    let _ = Command::new("pkill").args(["-f", fx.path()]).status();
+    assert_eq!(status.code(), Some(128 + libc::SIGPIPE), "{status:?}");
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(!err.contains("writing events failed"), "{err}");
+}
