@@ -33,6 +33,8 @@ chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initramfs.gz"
 
 failed=0
+passes=0
+fails=0
 for s in "${series[@]}"; do
 	pkg=$(apt-cache search --names-only "^linux-image-${s}[-.+0-9a-z]*-amd64-unsigned\$" |
 		awk '{print $1}' | grep -v -e cloud -e rt | sort -V | tail -n 1)
@@ -75,10 +77,16 @@ for line in sys.stdin:
     for p in r["programs"]:
         print("  %-20s verified %6d insns, translated %6d" % (p["name"], p["verified_insns"], p["xlated_insns"]))
 ' 2>/dev/null || true
+	passes=$((passes + $(tr -d '\r' <"$log" | grep -c '^VMTEST PASS' || true)))
+	fails=$((fails + $(tr -d '\r' <"$log" | grep -c '^VMTEST FAIL' || true)))
+	if ! tr -d '\r' <"$log" | grep -q '^VMTEST DONE'; then
+		fails=$((fails + 1)) # a guest that never finished counts as one failure
+	fi
 	if ! tr -d '\r' <"$log" | grep -q '^VMTEST DONE failures=0'; then
 		echo "vmtest: $pkg FAILED; console log:" >&2
 		tail -n 40 "$log" >&2
 		failed=1
 	fi
 done
+echo "vmtest: $passes passed, $fails failed"
 exit $failed
