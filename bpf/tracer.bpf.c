@@ -98,13 +98,16 @@ struct {
 /* Zeroed template for new hash entries (a global: no stack memset per call). */
 static const struct inflight fresh_inflight;
 
-static __always_inline struct inflight *inflight_get(__u32 tid, bool create)
+/* The current thread's entry state; the tid is only needed by the hash. */
+static __always_inline struct inflight *inflight_get(bool create)
 {
 	struct inflight *st;
+	__u32 tid;
 
 	if (use_task_btf)
 		return bpf_task_storage_get(&inflight_task, bpf_get_current_task_btf(), 0,
 					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	tid = (__u32)bpf_get_current_pid_tgid();
 	st = bpf_map_lookup_elem(&inflight, &tid);
 	if (st || !create)
 		return st;
@@ -243,7 +246,7 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	/* Fast path: a thread already seen in a watched process. */
-	st = use_task_btf ? inflight_get(0, false) : NULL;
+	st = use_task_btf ? inflight_get(false) : NULL;
 	if (!st || !st->watched) {
 		if (storage_marks_watched || !tgid_watched(pid_tgid >> 32))
 			return 0;
@@ -263,7 +266,7 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	}
 
 	if (!st) {
-		st = inflight_get((__u32)pid_tgid, true);
+		st = inflight_get(true);
 		if (!st) {
 			__sync_fetch_and_add(&inflight_map_full, 1);
 			return 0;
@@ -292,7 +295,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	/* After a successful execve the number still reads execve. */
 	if (!syscall_selected(SYSCALL_NR(regs)))
 		return 0;
-	st = inflight_get((__u32)bpf_get_current_pid_tgid(), false);
+	st = inflight_get(false);
 	if (!st || !st->active)
 		return 0;
 	now = bpf_ktime_get_boot_ns();
@@ -355,7 +358,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 		} else if (!follow_children) {
 			bpf_map_delete_elem(&watched, &tgid);
 			if (use_task_btf) {
-				st = inflight_get(0, false);
+				st = inflight_get(false);
 				if (st)
 					st->watched = 0;
 			}
