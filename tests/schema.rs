@@ -96,14 +96,7 @@ fn lost_records_match_the_schema() {
 #[test]
 fn attach_output_matches_the_schema() {
     let v = validator();
-    let fx = Fixture::build("sleeper");
-    let mut sleeper = Background::start(fx.path(), &[]);
-    let pid = sleeper.pid().to_string();
-    let mut tracer = Tracer::spawn(&["trace", "--pid", &pid, "--follow"]);
-    tracer.wait_ready();
-    tracer.wait_for_event("a getppid", |e| e["syscall"] == "getppid");
-    send_signal(sleeper.pid(), libc::SIGUSR1);
-    let fork = tracer.wait_for_event("a fork", |e| e["type"] == "fork");
+    let (mut tracer, mut sleeper, fork) = attach_and_fork(true);
     let child = u(&fork, "child_pid");
     tracer.wait_for_event("the child's exit", |e| {
         e["type"] == "exit" && e["pid"] == child

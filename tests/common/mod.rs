@@ -708,3 +708,24 @@ pub fn now_ns() -> i128 {
         .unwrap()
         .as_nanos() as i128
 }
+
+/// Starts the sleeper, attaches (with or without --follow), makes it fork a
+/// child (SIGUSR1) and returns (tracer, sleeper, the fork event).
+pub fn attach_and_fork(follow: bool) -> (Tracer, Background, Value) {
+    let fx = Fixture::build("sleeper");
+    let sleeper = Background::start(fx.path(), &[]);
+    let pid = sleeper.pid() as u64;
+    let pid_s = pid.to_string();
+    let mut args = vec!["trace", "--pid", &pid_s];
+    if follow {
+        args.push("--follow");
+    }
+    let mut tracer = Tracer::spawn(&args);
+    tracer.wait_ready();
+    tracer.wait_for_event("a getppid", |e| e["syscall"] == "getppid");
+    send_signal(sleeper.pid(), libc::SIGUSR1);
+    let fork = tracer.wait_for_event("the fork", |e| e["type"] == "fork" && e["pid"] == pid);
+    // The fixture directory may go now: the binary is running.
+    drop(fx);
+    (tracer, sleeper, fork)
+}
