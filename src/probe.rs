@@ -6,7 +6,7 @@ use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapType, OpenObject};
 use serde::Serialize;
 
-use crate::decode::syscalls::{self, Selection};
+use crate::decode::syscalls::Selection;
 use crate::kernel::features::Features;
 use crate::kernel::loader;
 use crate::kernel::preflight::{self, BTF_PATH};
@@ -53,8 +53,6 @@ fn tracer_programs(features: Features) -> anyhow::Result<Vec<ProgramStats>> {
         comm: None,
         syscall_filter: Selection::all().words(),
         ring_bytes: 1 << 20,
-        nr_exit: syscalls::number("exit").unwrap_or(u32::MAX),
-        nr_exit_group: syscalls::number("exit_group").unwrap_or(u32::MAX),
         features,
         storage_marks_watched: false,
     };

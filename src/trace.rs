@@ -11,7 +11,7 @@ use libbpf_rs::OpenObject;
 
 use crate::capture::reader::{Reader, Waker};
 use crate::cli::TraceArgs;
-use crate::decode::syscalls::{self, Selection};
+use crate::decode::syscalls::Selection;
 use crate::error::{user, Kind};
 use crate::kernel::counters::Counters;
 use crate::kernel::features::Features;
@@ -226,8 +226,6 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         },
         syscall_filter: selection.words(),
         ring_bytes,
-        nr_exit: syscalls::number("exit").unwrap_or(u32::MAX),
-        nr_exit_group: syscalls::number("exit_group").unwrap_or(u32::MAX),
         features,
         storage_marks_watched: match target {
             Target::Command(_) => true,
@@ -321,7 +319,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let pid_mode = matches!(target, Target::Pids(_));
     let mut stop_at: Option<Instant> = None;
     let mut last_watch_check = Instant::now();
-    let mut should_stop = || {
+    let should_stop = || {
         if write_failed.load(Ordering::SeqCst) {
             return true;
         }
@@ -344,7 +342,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         }
         false
     };
-    reader.run(&mut should_stop)?;
+    reader.run(should_stop)?;
     loader::detach(&mut skel);
     let rstats = reader.finish()?;
     let elapsed = started.elapsed();

@@ -34,17 +34,6 @@ pub struct ReaderStats {
     pub kernel: Snapshot,
 }
 
-/// Why the loop should stop, asked once per pass.
-pub trait StopCheck {
-    fn should_stop(&mut self) -> bool;
-}
-
-impl<F: FnMut() -> bool> StopCheck for F {
-    fn should_stop(&mut self) -> bool {
-        self()
-    }
-}
-
 /// Wakes the drain loop from another thread (reaper, signal handler): an
 /// eventfd in the ring's own epoll set.
 #[derive(Debug, Clone)]
@@ -168,10 +157,10 @@ impl<'a, S: BatchSink + 'a> Reader<'a, S> {
     }
 
     /// Drains until `stop` says so; the caller then detaches and calls `finish`.
-    pub fn run(&mut self, stop: &mut dyn StopCheck) -> anyhow::Result<()> {
+    pub fn run(&mut self, mut should_stop: impl FnMut() -> bool) -> anyhow::Result<()> {
         let mut backlog = false;
         loop {
-            if stop.should_stop() {
+            if should_stop() {
                 return Ok(());
             }
             if !backlog {

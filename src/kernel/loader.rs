@@ -8,6 +8,7 @@ use libbpf_rs::{MapCore, MapFlags, OpenObject};
 use std::os::fd::AsRawFd;
 
 use super::tracer_skel::{types, TracerSkel, TracerSkelBuilder};
+use crate::decode::syscalls;
 use crate::error::{user, Kind};
 
 /// Everything the kernel programs need to know before load.
@@ -21,8 +22,6 @@ pub struct Config {
     pub comm: Option<[u8; 16]>,
     pub syscall_filter: [u64; 16],
     pub ring_bytes: u32,
-    pub nr_exit: u32,
-    pub nr_exit_group: u32,
     pub features: super::features::Features,
     /// Watched tasks are marked in task storage (launch mode with task_btf):
     /// unwatched tasks never touch the watched hash.
@@ -80,8 +79,9 @@ pub fn load<'obj>(
         }
     }
     rodata.syscall_filter = cfg.syscall_filter;
-    rodata.nr_exit = cfg.nr_exit;
-    rodata.nr_exit_group = cfg.nr_exit_group;
+    // The calls that never return, reported at entry (this architecture's numbers).
+    rodata.nr_exit = syscalls::number("exit").unwrap_or(u32::MAX);
+    rodata.nr_exit_group = syscalls::number("exit_group").unwrap_or(u32::MAX);
     // Wake the consumer early only when half the ring is waiting (it is then
     // falling behind); otherwise its timer drains the ring.
     rodata.wakeup_bytes = u64::from(cfg.ring_bytes / 2);

@@ -31,9 +31,14 @@ pub fn syscall_name(nr: u32, buf: &mut String) -> &str {
     }
 }
 
-/// Errno name for a failed return value (-4095..-1), like the kernel's `IS_ERR_VALUE`.
+/// A failed return value (-4095..-1), like the kernel's `IS_ERR_VALUE`.
+pub fn is_error(ret: i64) -> bool {
+    (-4095..0).contains(&ret)
+}
+
+/// Errno name and description for a failed return value.
 pub fn errno_of(ret: i64) -> Option<(&'static str, &'static str)> {
-    if (-4095..0).contains(&ret) {
+    if is_error(ret) {
         let e = syscalls::Errno::new(-ret as i32);
         Some((
             e.name().unwrap_or("E?"),

@@ -41,7 +41,7 @@ impl Counts {
                 self.syscalls += 1;
                 if let Some(c) = self.calls.get_mut(e.nr as usize) {
                     *c += 1;
-                    if super::errno_of(e.ret).is_some() {
+                    if super::is_error(e.ret) {
                         self.errors[e.nr as usize] += 1;
                     }
                 }

@@ -27,7 +27,7 @@ fn raw_arg(out: &mut Vec<u8>, v: u64, arg: Option<&Arg>) {
     let _ = match arg {
         Some(a) if a.is_pointer() && v == 0 => write!(out, "NULL"),
         Some(a) if a.is_pointer() => write!(out, "{v:#x}"),
-        Some(a) if a.is_signed() && a.ctype.contains("long") || a.ctype.contains("off_t") => {
+        Some(a) if a.is_signed() && (a.ctype.contains("long") || a.ctype.contains("off_t")) => {
             write!(out, "{}", v as i64)
         }
         Some(a) if a.is_signed() => write!(out, "{}", v as u32 as i32),
