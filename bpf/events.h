@@ -21,6 +21,15 @@
 /* exec records: both bounds are powers of two (the verifier needs masks). */
 #define AIF_EXEC_FILENAME_MAX 4096
 #define AIF_EXEC_ARGV_MAX 8192
+/* Captured user memory: at most this many captures per call, each at most
+ * AIF_CAPTURE_MAX bytes (paths; buffers are cut at --string-limit). */
+#define AIF_CAPTURES 4
+#define AIF_CAPTURE_MAX 4096
+/* execve argv read from the caller's pointer array (failed execve only). */
+#define AIF_STRV_MAX 16
+#define AIF_STRV_STR_MAX 256
+/* CAP_COUNT stops counting here. */
+#define AIF_COUNT_MAX 256
 
 enum event_type {
 	EVENT_SYSCALL = 1,
@@ -39,6 +48,73 @@ enum event_flags {
 	EVENT_F_ARGV_TRUNC = 1 << 3,
 	/* exec: argv could not be read from the new image. */
 	EVENT_F_ARGV_FAULT = 1 << 4,
+	/* syscall: user memory follows the record (struct capture each). */
+	EVENT_F_CAPTURES = 1 << 5,
+};
+
+/*
+ * What to read from user memory at a syscall's exit, per argument: a plan of
+ * up to AIF_CAPTURES entries per syscall number, written by the loader.
+ */
+enum capture_kind {
+	CAP_NONE = 0,
+	CAP_STR = 1, /* NUL-terminated string at the argument */
+	CAP_BUF = 2, /* bytes at the argument; length from `len_arg` */
+	CAP_FIXED = 3, /* `size` bytes at the argument (a struct) */
+	/* Plan: the execve family, `arg` being the path (argv and envp
+	 * follow). Records: after a success, three CAP_EXEC values (the new
+	 * image's path, its argv block, the environment size as a __u32);
+	 * after a failure, CAP_STR (path), CAP_STRV (argv) and CAP_COUNT
+	 * (envp) read from the caller's memory. */
+	CAP_EXEC = 4,
+	CAP_STRV = 5, /* argv: string i NUL-terminated in the
+		       * AIF_STRV_STR_MAX bytes at i * AIF_STRV_STR_MAX */
+	CAP_COUNT = 6, /* envp: the number of entries, a __u32 */
+};
+
+enum capture_len {
+	/* CAP_BUF length sources besides an argument index 0..5. */
+	CAP_LEN_RET = 6, /* the return value */
+	CAP_LEN_PTR = 7, /* an int at the pointer in argument `len_ptr_arg` */
+};
+
+enum capture_flags {
+	CAP_F_OK = 1 << 0, /* only when the call succeeded (output data) */
+	CAP_F_ERR = 1 << 1, /* only when the call failed */
+	CAP_F_LIMIT = 1 << 2, /* cut at the string limit (-s) */
+};
+
+struct capture_spec {
+	__u8 kind; /* enum capture_kind */
+	__u8 arg; /* argument index 0..5 */
+	__u8 len_arg; /* CAP_BUF: argument index, CAP_LEN_RET or CAP_LEN_PTR */
+	__u8 flags; /* enum capture_flags */
+	__u8 len_ptr_arg; /* CAP_LEN_PTR: argument holding the int pointer */
+	__u8 len_mul; /* CAP_BUF: the length counts elements of this size (0: bytes) */
+	__u16 size; /* CAP_FIXED: bytes; CAP_BUF: upper bound (0: none) */
+};
+
+/* Sizes user space needs too (enums reach it through BTF; #defines do not). */
+enum capture_limits {
+	CAP_STRV_SLOT = AIF_STRV_STR_MAX,
+	CAP_STRV_MAX = AIF_STRV_MAX,
+};
+
+/* Flags of one captured value. */
+enum capture_result {
+	CAPR_TRUNC = 1 << 0, /* the data was longer than what follows */
+	CAPR_FAULT = 1 << 1, /* the memory could not be read: no data follows */
+};
+
+/* Follows a syscall_event (EVENT_F_CAPTURES), once per captured value; `len`
+ * bytes of data follow, then padding to 8 bytes. */
+struct capture {
+	/* argument index; CAP_EXEC sends 0 (path), 1 (argv block) and 2 (the
+	 * number of environment strings, a __u32) */
+	__u8 arg;
+	__u8 kind; /* enum capture_kind */
+	__u16 flags; /* enum capture_result */
+	__u32 len;
 };
 
 struct event_header {
@@ -61,6 +137,7 @@ struct syscall_event {
 	__u64 args[AIF_SYSCALL_ARGS];
 	__u32 nr;
 	__u32 __pad;
+	/* With EVENT_F_CAPTURES: struct capture records until the end. */
 };
 
 /*

@@ -32,6 +32,11 @@ const volatile bool use_task_btf = true;
 const volatile bool storage_marks_watched = false;
 /* Wake the consumer when this much data is waiting (checked every 1024 events). */
 const volatile __u64 wakeup_bytes = 1 << 20;
+/* User memory to read at each syscall's exit (see struct capture_spec), and
+ * where to cut buffers (-s). Off: every record is a plain syscall_event. */
+const volatile bool capture_enabled = false;
+const volatile __u32 string_limit = 32;
+const volatile struct capture_spec capture_plan[AIF_SYSCALL_BITS][AIF_CAPTURES] = {};
 
 /* State shared with user space through the mmaped .bss. */
 __u64 next_seq = 0;
@@ -46,6 +51,12 @@ struct fork_event _fork_event = {};
 struct exit_event _exit_event = {};
 enum event_type _event_type = 0;
 enum event_flags _event_flags = 0;
+struct capture _capture = {};
+enum capture_kind _capture_kind = 0;
+enum capture_len _capture_len = 0;
+enum capture_flags _capture_flags = 0;
+enum capture_result _capture_result = 0;
+enum capture_limits _capture_limits = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -68,6 +79,8 @@ struct inflight {
 	__u32 nr;
 	__u16 active; /* an entry waits for its exit */
 	__u16 watched; /* task storage only: the process is known to be watched */
+	__u32 envc; /* environment size of the last exec, for its execve record */
+	__u32 __pad;
 };
 
 /* Syscall entry state per thread, paired with the exit: task-local storage
@@ -94,6 +107,23 @@ struct {
 	__type(key, __u32);
 	__type(value, struct exec_event);
 } exec_scratch SEC(".maps");
+
+/* A syscall record with captured user memory is built here, then copied.
+ * Captures start at offsets below CAPTURE_OFF_MASK + 1 (at most two slots
+ * precede the last), and each fits in one slot. */
+#define CAPTURE_SLOT (sizeof(struct capture) + AIF_CAPTURE_MAX)
+#define CAPTURE_OFF_MASK 16383
+struct capture_scratch {
+	struct syscall_event e;
+	__u8 data[CAPTURE_OFF_MASK + 1 + CAPTURE_SLOT];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct capture_scratch);
+} capture_scratch SEC(".maps");
 
 /* Zeroed template for new hash entries (a global: no stack memset per call). */
 static const struct inflight fresh_inflight;
@@ -236,6 +266,305 @@ static __always_inline void emit_syscall(__u32 nr, const __u64 *args,
 	bpf_ringbuf_submit(e, ringbuf_flags(seq));
 }
 
+/*
+ * Captured user memory. Each put_*() appends one struct capture and its data
+ * at `off` and returns the bytes used (padded to 8). The caller keeps `off`
+ * at most two slots in, so the mask below never changes it; it only shows
+ * the verifier the bound.
+ */
+/* `off` masked in a way the compiler cannot drop (it may know the bound;
+ * the verifier, after a spill, may not). */
+static __always_inline __u64 bound_off(__u64 off)
+{
+	barrier_var(off);
+	return off & CAPTURE_OFF_MASK;
+}
+
+static __always_inline struct capture *capture_at(struct capture_scratch *s,
+						  __u64 off, __u8 arg,
+						  __u8 kind)
+{
+	struct capture *c = (void *)&s->data[bound_off(off)];
+
+	c->arg = arg;
+	c->kind = kind;
+	c->flags = 0;
+	c->len = 0;
+	return c;
+}
+
+static __always_inline __u32 capture_used(const struct capture *c)
+{
+	return (sizeof(*c) + c->len + 7) & ~7U;
+}
+
+static __always_inline __u32 put_str(struct capture_scratch *s, __u64 off,
+				     __u8 arg, __u8 kind, const void *ptr)
+{
+	struct capture *c = capture_at(s, off, arg, kind);
+	__u8 *dst = &s->data[bound_off(off) + sizeof(*c)];
+	long n;
+
+	n = bpf_probe_read_user_str(dst, AIF_CAPTURE_MAX, ptr);
+	if (n < 0) {
+		c->flags = CAPR_FAULT;
+		return capture_used(c);
+	}
+	if (n == AIF_CAPTURE_MAX)
+		c->flags = CAPR_TRUNC;
+	c->len = n;
+	return capture_used(c);
+}
+
+/* `len` bytes at `ptr`, cut at `limit` (which is at most AIF_CAPTURE_MAX). */
+static __always_inline __u32 put_bytes(struct capture_scratch *s, __u64 off,
+				       __u8 arg, __u8 kind, const void *ptr,
+				       long len, __u64 limit)
+{
+	struct capture *c = capture_at(s, off, arg, kind);
+	__u8 *dst = &s->data[bound_off(off) + sizeof(*c)];
+	/* 64-bit: a 32-bit copy would be re-extended, and older verifiers
+	 * lose the bound between the copies. */
+	__u64 n;
+
+	if (len < 0) {
+		c->flags = CAPR_FAULT;
+		return capture_used(c);
+	}
+	n = len;
+	if (len > limit) {
+		n = limit;
+		c->flags = CAPR_TRUNC;
+	}
+	/* A bound the verifier can see (older ones cannot follow `limit`);
+	 * the barrier keeps the compiler from dropping it as redundant. */
+	barrier_var(n);
+	if (n > AIF_CAPTURE_MAX)
+		n = AIF_CAPTURE_MAX;
+	if (n && bpf_probe_read_user(dst, n, ptr)) {
+		c->flags = CAPR_FAULT;
+		n = 0;
+	}
+	c->len = n;
+	return capture_used(c);
+}
+
+static __always_inline __u32 put_u32(struct capture_scratch *s, __u64 off,
+				     __u8 arg, __u8 kind, __u32 v, __u16 flags)
+{
+	struct capture *c = capture_at(s, off, arg, kind);
+
+	*(__u32 *)&s->data[bound_off(off) + sizeof(*c)] = v;
+	c->len = sizeof(v);
+	c->flags = flags;
+	return capture_used(c);
+}
+
+/* A NULL-terminated array of strings (execve argv): string i in the
+ * AIF_STRV_STR_MAX bytes at i * AIF_STRV_STR_MAX, NUL-terminated (fixed
+ * slots keep the verifier's view of the offsets simple). */
+static __always_inline __u32 put_strv(struct capture_scratch *s, __u64 off,
+				      __u8 arg, const void *ptr)
+{
+	struct capture *c = capture_at(s, off, arg, CAP_STRV);
+	__u8 *dst = &s->data[bound_off(off) + sizeof(*c)];
+	int i;
+
+	for (i = 0; i < AIF_STRV_MAX; i++) {
+		const char *str;
+		long n;
+
+		if (bpf_probe_read_user(&str, sizeof(str), ptr + i * sizeof(str))) {
+			c->flags |= CAPR_FAULT;
+			break;
+		}
+		if (!str)
+			break;
+		n = bpf_probe_read_user_str(dst + i * AIF_STRV_STR_MAX,
+					    AIF_STRV_STR_MAX, str);
+		if (n <= 0) {
+			c->flags |= CAPR_FAULT;
+			break;
+		}
+		if (n == AIF_STRV_STR_MAX)
+			c->flags |= CAPR_TRUNC;
+	}
+	if (i == AIF_STRV_MAX)
+		c->flags |= CAPR_TRUNC;
+	c->len = i * AIF_STRV_STR_MAX;
+	return capture_used(c);
+}
+
+/* How many entries a NULL-terminated pointer array has (execve envp). */
+static __always_inline __u32 put_count(struct capture_scratch *s, __u64 off,
+				       __u8 arg, const void *ptr)
+{
+	__u16 flags = CAPR_TRUNC;
+	__u32 n;
+
+	for (n = 0; n < AIF_COUNT_MAX; n++) {
+		const void *p;
+
+		if (bpf_probe_read_user(&p, sizeof(p), ptr + n * sizeof(p))) {
+			flags = CAPR_FAULT;
+			break;
+		}
+		if (!p) {
+			flags = 0;
+			break;
+		}
+	}
+	return put_u32(s, off, arg, CAP_COUNT, n, flags);
+}
+
+/* After a successful execve the caller's memory is gone: the new image's
+ * stack holds the path (just above the environment) and the argv block. */
+static __always_inline __u32 put_exec(struct capture_scratch *s, __u64 off,
+				      const struct inflight *st)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	unsigned long arg_start, arg_end, env_end;
+	__u32 used;
+
+	env_end = BPF_CORE_READ(task, mm, env_end);
+	arg_start = BPF_CORE_READ(task, mm, arg_start);
+	arg_end = BPF_CORE_READ(task, mm, arg_end);
+	used = put_str(s, off, 0, CAP_EXEC, (const void *)env_end);
+	used += put_bytes(s, off + used, 1, CAP_EXEC, (const void *)arg_start,
+			  arg_end > arg_start ? arg_end - arg_start : 0,
+			  AIF_CAPTURE_MAX);
+	used += put_u32(s, off + used, 2, CAP_EXEC, st->envc, 0);
+	return used;
+}
+
+/* The length a CAP_BUF capture asks for. */
+static __always_inline long capture_len(const struct capture_spec *spec,
+					const struct inflight *st, long ret)
+{
+	int n;
+
+	long len;
+
+	if (spec->len_arg == CAP_LEN_RET) {
+		len = ret;
+	} else if (spec->len_arg == CAP_LEN_PTR) {
+		if (spec->len_ptr_arg >= AIF_SYSCALL_ARGS ||
+		    bpf_probe_read_user(&n, sizeof(n),
+					(void *)st->args[spec->len_ptr_arg & 7]))
+			return -1;
+		len = n;
+	} else if (spec->len_arg < AIF_SYSCALL_ARGS) {
+		len = st->args[spec->len_arg & 7];
+	} else {
+		return -1;
+	}
+	/* Element counts: a bound first, so the product cannot wrap. */
+	if (spec->len_mul > 1 && len > 0) {
+		if (len > AIF_CAPTURE_MAX)
+			len = AIF_CAPTURE_MAX;
+		len *= spec->len_mul;
+	}
+	return len;
+}
+
+/* The execve family: after success the new image's path, argv and
+ * environment size; after a failure the same from the caller's memory
+ * (`arg` is the path's argument; argv and envp follow it). Kept apart from
+ * capture_args(): its loops would multiply the verifier's work there. */
+static __always_inline __u64 capture_exec_call(struct capture_scratch *s,
+					       const struct inflight *st,
+					       __s64 ret, __u8 arg)
+{
+	__u64 off;
+
+	if (ret >= 0)
+		return put_exec(s, 0, st);
+	arg &= 3;
+	off = put_str(s, 0, arg, CAP_STR, (const void *)st->args[arg]);
+	off += put_strv(s, off, arg + 1, (const void *)st->args[arg + 1]);
+	/* One verifier state for every way put_strv() ended (as in capture_args()). */
+	off = bound_off(off);
+	off += put_count(s, off, arg + 2, (const void *)st->args[arg + 2]);
+	return off;
+}
+
+/* Strings, buffers and structs, as the plan for `nr` lists them. */
+static __always_inline __u64 capture_args(struct capture_scratch *s,
+					  const struct inflight *st,
+					  __s64 ret, __u32 nr)
+{
+	__u64 off = 0;
+
+	for (int i = 0; i < AIF_CAPTURES; i++) {
+		struct capture_spec spec = capture_plan[nr][i];
+		const void *ptr;
+		__u32 limit;
+
+		if (spec.kind == CAP_NONE || spec.arg >= AIF_SYSCALL_ARGS)
+			break;
+		if ((spec.flags & CAP_F_OK) && ret < 0)
+			continue;
+		if ((spec.flags & CAP_F_ERR) && ret >= 0)
+			continue;
+		/* Forget how `off` was reached, so the verifier sees one state
+		 * per iteration instead of one per path (the mask never changes
+		 * it: at most three captures of CAPTURE_SLOT precede). */
+		off = bound_off(off);
+		if (off > 2 * CAPTURE_SLOT)
+			break;
+		/* `& 7`: the check above may be on another copy of the byte. */
+		ptr = (const void *)st->args[spec.arg & 7];
+		switch (spec.kind) {
+		case CAP_STR:
+			off += put_str(s, off, spec.arg, CAP_STR, ptr);
+			break;
+		case CAP_BUF:
+			limit = spec.flags & CAP_F_LIMIT ? string_limit : AIF_CAPTURE_MAX;
+			if (spec.size && spec.size < limit)
+				limit = spec.size;
+			off += put_bytes(s, off, spec.arg, CAP_BUF, ptr,
+					 capture_len(&spec, st, ret), limit);
+			break;
+		case CAP_FIXED:
+			off += put_bytes(s, off, spec.arg, CAP_FIXED, ptr,
+					 spec.size, AIF_CAPTURE_MAX);
+			break;
+		}
+	}
+	return off;
+}
+
+/* One syscall record with the user memory its plan asks for. */
+static __always_inline void emit_captured(const struct inflight *st, __s64 ret,
+					  __u64 duration)
+{
+	struct capture_scratch *s;
+	__u32 zero = 0, nr = st->nr;
+	__u64 seq, size, off = 0;
+
+	s = bpf_map_lookup_elem(&capture_scratch, &zero);
+	if (!s || nr >= AIF_SYSCALL_BITS)
+		return;
+	seq = __sync_fetch_and_add(&next_seq, 1);
+	fill_header(&s->e.hdr, seq, EVENT_SYSCALL, EVENT_F_CAPTURES, st->ts_ns);
+	s->e.ret = ret;
+	s->e.duration_ns = duration;
+	s->e.nr = nr;
+	s->e.__pad = 0;
+	for (int i = 0; i < AIF_SYSCALL_ARGS; i++)
+		s->e.args[i] = st->args[i];
+
+	if (capture_plan[nr][0].kind == CAP_EXEC)
+		off = capture_exec_call(s, st, ret, capture_plan[nr][0].arg);
+	else
+		off = capture_args(s, st, ret, nr);
+	size = sizeof(s->e) + off;
+	if (size > sizeof(*s))
+		size = sizeof(*s);
+	if (bpf_ringbuf_output(&events, s, size, ringbuf_flags(seq)))
+		count_lost();
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
@@ -292,15 +621,23 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	struct inflight *st;
 	__u64 now;
 
-	/* After a successful execve the number still reads execve. */
-	if (!syscall_selected(SYSCALL_NR(regs)))
+	__u64 nr = SYSCALL_NR(regs);
+
+	/* After a successful execve the number still reads execve; after
+	 * rt_sigreturn it reads -1 (the restored frame): the entry state
+	 * knows what it was. */
+	if (nr < AIF_SYSCALL_BITS && !syscall_selected(nr))
 		return 0;
 	st = inflight_get(false);
 	if (!st || !st->active)
 		return 0;
 	now = bpf_ktime_get_boot_ns();
 	st->active = 0;
-	emit_syscall(st->nr, st->args, st->ts_ns, ret, now - st->ts_ns, 0);
+	if (capture_enabled && st->nr < AIF_SYSCALL_BITS &&
+	    capture_plan[st->nr][0].kind != CAP_NONE)
+		emit_captured(st, ret, now - st->ts_ns);
+	else
+		emit_syscall(st->nr, st->args, st->ts_ns, ret, now - st->ts_ns, 0);
 	return 0;
 }
 
@@ -379,6 +716,13 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 			bpf_map_update_elem(&inflight, &tid, st, BPF_ANY);
 			bpf_map_delete_elem(&inflight, &old);
 		}
+	}
+
+	/* The execve record shows the environment's size, as strace does. */
+	if (capture_enabled) {
+		st = inflight_get(false);
+		if (st)
+			st->envc = BPF_CORE_READ(bprm, envc);
 	}
 
 	e = bpf_map_lookup_elem(&exec_scratch, &zero);

@@ -69,6 +69,16 @@ pub struct TraceArgs {
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
 
+    /// Bytes of read/write/send/recv data shown per buffer, like strace's -s
+    /// (paths are always shown whole).
+    #[arg(short = 's', long, value_name = "N", default_value_t = 32,
+          value_parser = clap::value_parser!(u32).range(0..=4096))]
+    pub string_limit: u32,
+
+    /// Raw arguments only: no user memory is read (paths, buffers, structs).
+    #[arg(long)]
+    pub raw: bool,
+
     /// Ring buffer size (bytes; K, M, G suffixes; a power of two of at least one page).
     #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
     pub buffer_size: u64,

@@ -52,6 +52,8 @@ fn tracer_programs(features: Features) -> anyhow::Result<Vec<ProgramStats>> {
         follow_children: false,
         comm: None,
         syscall_filter: Selection::all().words(),
+        capture: true,
+        string_limit: 32,
         ring_bytes: 1 << 20,
         features,
         storage_marks_watched: false,

@@ -225,6 +225,8 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
             _ => None,
         },
         syscall_filter: selection.words(),
+        capture: !args.raw,
+        string_limit: args.string_limit,
         ring_bytes,
         features,
         storage_marks_watched: match target {
@@ -280,7 +282,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let write_failed = Arc::new(AtomicBool::new(false));
     let pipeline = Pipeline::start(
         args.workers.unwrap_or_else(default_workers),
-        Formatter::new(args.format, Clock::new()),
+        Formatter::new(args.format, Clock::new(), args.string_limit as usize),
         out,
         Arc::clone(&write_failed),
     )?;

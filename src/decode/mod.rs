@@ -1,6 +1,11 @@
 //! Decode: raw ring-buffer records into typed events (checked lengths, no blind casts).
+pub mod consts;
+pub mod render;
 pub mod signatures;
+pub mod structs;
 pub mod syscalls;
+pub mod table;
+pub mod value;
 
 use std::sync::OnceLock;
 
@@ -15,6 +20,7 @@ unsafe impl plain::Plain for types::syscall_event {}
 unsafe impl plain::Plain for types::fork_event {}
 unsafe impl plain::Plain for types::exit_event {}
 unsafe impl plain::Plain for types::inflight {}
+unsafe impl plain::Plain for types::capture {}
 
 pub const EVENT_SYSCALL: u16 = types::event_type::EVENT_SYSCALL.0 as u16;
 pub const EVENT_EXEC: u16 = types::event_type::EVENT_EXEC.0 as u16;
@@ -26,11 +32,97 @@ pub const F_THREAD: u16 = types::event_flags::EVENT_F_THREAD.0 as u16;
 pub const F_FILENAME_TRUNC: u16 = types::event_flags::EVENT_F_FILENAME_TRUNC.0 as u16;
 pub const F_ARGV_TRUNC: u16 = types::event_flags::EVENT_F_ARGV_TRUNC.0 as u16;
 pub const F_ARGV_FAULT: u16 = types::event_flags::EVENT_F_ARGV_FAULT.0 as u16;
+pub const F_CAPTURES: u16 = types::event_flags::EVENT_F_CAPTURES.0 as u16;
+
+pub const CAP_STR: u8 = types::capture_kind::CAP_STR.0 as u8;
+pub const CAP_BUF: u8 = types::capture_kind::CAP_BUF.0 as u8;
+pub const CAP_FIXED: u8 = types::capture_kind::CAP_FIXED.0 as u8;
+pub const CAP_STRV: u8 = types::capture_kind::CAP_STRV.0 as u8;
+pub const CAP_EXEC: u8 = types::capture_kind::CAP_EXEC.0 as u8;
+pub const CAP_COUNT: u8 = types::capture_kind::CAP_COUNT.0 as u8;
+/// Bytes per argv string slot of a CAP_STRV capture.
+pub const CAP_STRV_SLOT: usize = types::capture_limits::CAP_STRV_SLOT.0 as usize;
+pub const CAPR_TRUNC: u16 = types::capture_result::CAPR_TRUNC.0 as u16;
+pub const CAPR_FAULT: u16 = types::capture_result::CAPR_FAULT.0 as u16;
+
+/// User memory captured with a syscall record, checked at decode time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Captures<'a>(&'a [u8]);
+
+/// One captured value: which argument, how it was read, and its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Captured<'a> {
+    pub arg: u8,
+    pub kind: u8,
+    /// `CAPR_TRUNC`, `CAPR_FAULT`.
+    pub flags: u16,
+    pub data: &'a [u8],
+}
+
+impl Captured<'_> {
+    pub fn truncated(&self) -> bool {
+        self.flags & CAPR_TRUNC != 0
+    }
+    pub fn fault(&self) -> bool {
+        self.flags & CAPR_FAULT != 0
+    }
+}
+
+const CAPTURE_HDR: usize = size_of::<types::capture>();
+
+impl<'a> Captures<'a> {
+    pub const NONE: Captures<'static> = Captures(&[]);
+
+    /// Checks that `raw` is a sequence of whole capture records.
+    pub fn new(raw: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut rest = raw;
+        while !rest.is_empty() {
+            let (_, used) = Self::first(rest)?;
+            rest = &rest[used.min(rest.len())..];
+        }
+        Ok(Captures(raw))
+    }
+
+    /// The record at the start of `raw` and the bytes it occupies (padded to 8).
+    fn first(raw: &[u8]) -> Result<(Captured<'_>, usize), DecodeError> {
+        let bad = DecodeError::BadLength {
+            what: "captured data",
+        };
+        if raw.len() < CAPTURE_HDR {
+            return Err(bad);
+        }
+        let hdr: types::capture = copy(raw, "capture")?;
+        let len = hdr.len as usize;
+        let data = raw.get(CAPTURE_HDR..CAPTURE_HDR + len).ok_or(bad)?;
+        let c = Captured {
+            arg: hdr.arg,
+            kind: hdr.kind,
+            flags: hdr.flags,
+            data,
+        };
+        Ok((c, (CAPTURE_HDR + len + 7) & !7))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Captured<'a>> + 'a {
+        let mut rest = self.0;
+        std::iter::from_fn(move || {
+            let (c, used) = Self::first(rest).ok()?;
+            rest = &rest[used.min(rest.len())..];
+            Some(c)
+        })
+    }
+
+    /// The capture of argument `arg` with kind `kind`, if any.
+    pub fn get(&self, arg: u8, kind: u8) -> Option<Captured<'a>> {
+        self.iter().find(|c| c.arg == arg && c.kind == kind)
+    }
+}
 
 /// One decoded record. Variable parts borrow from the record bytes.
 #[derive(Debug)]
 pub enum Event<'a> {
-    Syscall(types::syscall_event),
+    /// A completed (or never-returning) call and the user memory read for it.
+    Syscall(types::syscall_event, Captures<'a>),
     Exec {
         hdr: types::event_header,
         old_tid: u32,
@@ -44,7 +136,7 @@ pub enum Event<'a> {
 impl Event<'_> {
     pub fn header(&self) -> &types::event_header {
         match self {
-            Event::Syscall(e) => &e.hdr,
+            Event::Syscall(e, _) => &e.hdr,
             Event::Exec { hdr, .. } => hdr,
             Event::Fork(e) => &e.hdr,
             Event::Exit(e) => &e.hdr,
@@ -108,7 +200,15 @@ pub fn decode(raw: &[u8]) -> Result<Event<'_>, DecodeError> {
         });
     }
     match u16_at(raw, offset_of!(types::event_header, r#type)) {
-        EVENT_SYSCALL => Ok(Event::Syscall(copy(raw, "syscall")?)),
+        EVENT_SYSCALL => {
+            let e: types::syscall_event = copy(raw, "syscall")?;
+            let captures = if e.hdr.flags & F_CAPTURES != 0 {
+                Captures::new(&raw[size_of::<types::syscall_event>()..])?
+            } else {
+                Captures::NONE
+            };
+            Ok(Event::Syscall(e, captures))
+        }
         EVENT_FORK => Ok(Event::Fork(copy(raw, "fork")?)),
         EVENT_EXIT => Ok(Event::Exit(copy(raw, "exit")?)),
         EVENT_EXEC => {
@@ -207,7 +307,7 @@ mod tests {
         };
         let raw = as_bytes(&ev);
         match decode(&raw).unwrap() {
-            Event::Syscall(s) => {
+            Event::Syscall(s, _) => {
                 assert_eq!(s.hdr.seq, 7);
                 assert_eq!(s.ret, -2);
                 assert_eq!(s.nr, 257);

@@ -8,7 +8,7 @@ use libbpf_rs::{MapCore, MapFlags, OpenObject};
 use std::os::fd::AsRawFd;
 
 use super::tracer_skel::{types, TracerSkel, TracerSkelBuilder};
-use crate::decode::syscalls;
+use crate::decode::{syscalls, table};
 use crate::error::{user, Kind};
 
 /// Everything the kernel programs need to know before load.
@@ -21,6 +21,10 @@ pub struct Config {
     /// NUL-padded command name for --comm.
     pub comm: Option<[u8; 16]>,
     pub syscall_filter: [u64; 16],
+    /// Read the user memory the decoders need (paths, buffers, structs).
+    pub capture: bool,
+    /// Bytes of buffer data read per argument (-s).
+    pub string_limit: u32,
     pub ring_bytes: u32,
     pub features: super::features::Features,
     /// Watched tasks are marked in task storage (launch mode with task_btf):
@@ -41,6 +45,19 @@ pub fn set_verbose(verbose: bool) {
 
 fn kernel_error(what: &str, err: libbpf_rs::Error) -> anyhow::Error {
     let errno = err.kind();
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if matches!(errno, libbpf_rs::ErrorKind::PermissionDenied) && root {
+        // Root is refused only by the verifier (or a lockdown, which the
+        // preflight reports before we get here).
+        return user(
+            Kind::Kernel,
+            format!(
+                "{what}: the kernel's verifier rejected a program on this kernel \
+                 (run with --verbose for its log, and report it with `ai-forensics probe`)"
+            ),
+        );
+    }
     if matches!(errno, libbpf_rs::ErrorKind::PermissionDenied) {
         return user(
             Kind::Permission,
@@ -85,6 +102,17 @@ pub fn load<'obj>(
     // Wake the consumer early only when half the ring is waiting (it is then
     // falling behind); otherwise its timer drains the ring.
     rodata.wakeup_bytes = u64::from(cfg.ring_bytes / 2);
+    if cfg.capture {
+        rodata.capture_enabled = true;
+        rodata.string_limit = cfg.string_limit;
+        for (nr, caps) in table::plan() {
+            if let Some(slot) = rodata.capture_plan.get_mut(nr as usize) {
+                for (dst, src) in slot.iter_mut().zip(caps) {
+                    *dst = src;
+                }
+            }
+        }
+    }
     rodata.use_task_btf = cfg.features.task_btf;
     rodata.storage_marks_watched = cfg.storage_marks_watched && cfg.features.task_btf;
     let unused = if cfg.features.task_btf {

@@ -4,8 +4,11 @@ pub mod json;
 pub mod stats;
 pub mod text;
 
+use std::sync::OnceLock;
+
 use crate::cli::Format;
-use crate::decode::{self, comm_bytes, split_argv, Event};
+use crate::decode::table::{self, Call};
+use crate::decode::{self, comm_bytes, render, split_argv, Captures, Event};
 use crate::kernel::types;
 use json::key;
 
@@ -16,6 +19,24 @@ pub use clock::Clock;
 pub struct Formatter {
     format: Format,
     clock: Clock,
+    /// `-s`: bytes of buffer data shown.
+    string_limit: usize,
+}
+
+/// The decoders' view of a syscall record.
+pub fn call_of<'a>(
+    e: &types::syscall_event,
+    captures: Captures<'a>,
+    string_limit: usize,
+) -> Call<'a> {
+    Call {
+        nr: e.nr,
+        args: e.args,
+        ret: e.ret,
+        returned: e.hdr.flags & decode::F_NORETURN == 0,
+        captures,
+        string_limit,
+    }
 }
 
 /// Name of a syscall number, or `syscall_N` for numbers this build does not know.
@@ -36,13 +57,38 @@ pub fn is_error(ret: i64) -> bool {
     (-4095..0).contains(&ret)
 }
 
+/// The C library's text for errno `n` (what strace prints), when it knows it.
+fn libc_strerror(n: i32) -> Option<&'static str> {
+    /// Errno values user space sees; above them are kernel-internal codes.
+    const USER_ERRNO_MAX: usize = 512;
+    static TEXTS: OnceLock<Vec<Option<String>>> = OnceLock::new();
+    let texts = TEXTS.get_or_init(|| {
+        (0..USER_ERRNO_MAX as i32)
+            .map(|n| {
+                let mut buf = [0 as libc::c_char; 128];
+                // SAFETY: the buffer is valid for its length; the XSI/GNU
+                // variant chosen by the libc crate writes a NUL-terminated
+                // string into it (and returns 0) when it knows the number.
+                let rc = unsafe { libc::strerror_r(n, buf.as_mut_ptr(), buf.len()) };
+                // SAFETY: NUL-terminated by strerror_r (or zeroed).
+                let text = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }.to_string_lossy();
+                (rc == 0 && !text.starts_with("Unknown error")).then(|| text.into_owned())
+            })
+            .collect()
+    });
+    texts.get(usize::try_from(n).ok()?)?.as_deref()
+}
+
 /// Errno name and description for a failed return value.
 pub fn errno_of(ret: i64) -> Option<(&'static str, &'static str)> {
     if is_error(ret) {
-        let e = syscalls::Errno::new(-ret as i32);
+        let n = -ret as i32;
+        let e = syscalls::Errno::new(n);
         Some((
             e.name().unwrap_or("E?"),
-            e.description().unwrap_or("Unknown error"),
+            libc_strerror(n)
+                .or_else(|| e.description())
+                .unwrap_or("Unknown error"),
         ))
     } else {
         None
@@ -89,14 +135,18 @@ pub fn signal_name(sig: u32) -> String {
 }
 
 impl Formatter {
-    pub fn new(format: Format, clock: Clock) -> Self {
-        Formatter { format, clock }
+    pub fn new(format: Format, clock: Clock, string_limit: usize) -> Self {
+        Formatter {
+            format,
+            clock,
+            string_limit,
+        }
     }
 
     pub fn event(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
         match self.format {
             Format::Json => self.json_event(ev, out),
-            Format::Text => text::event(ev, out),
+            Format::Text => text::event(ev, self.string_limit, out),
         }
     }
 
@@ -149,16 +199,35 @@ impl Formatter {
 
     fn json_event(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
         match ev {
-            Event::Syscall(e) => {
+            Event::Syscall(e, caps) => {
                 let mut name = String::new();
+                let call = call_of(e, *caps, self.string_limit);
+                let decoded = table::decode_call(&call);
                 let mut l = self.header("syscall", &e.hdr, out);
                 l.str(key!("syscall"), syscall_name(e.nr, &mut name))
-                    .u64(key!("nr"), e.nr.into())
-                    .hex_array(key!("raw_args"), &e.args[..decode::arity(e.nr)]);
-                if e.hdr.flags & decode::F_NORETURN == 0 {
+                    .u64(key!("nr"), e.nr.into());
+                if let Some(d) = &decoded {
+                    let o = l.raw(key!("args"));
+                    o.push(b'{');
+                    for (i, (name, v)) in d.args.iter().enumerate() {
+                        if i > 0 {
+                            o.push(b',');
+                        }
+                        o.push(b'"');
+                        o.extend_from_slice(name.as_bytes());
+                        o.extend_from_slice(b"\":");
+                        render::json(v, o);
+                    }
+                    o.push(b'}');
+                }
+                l.hex_array(key!("raw_args"), &e.args[..decode::arity(e.nr)]);
+                if call.returned {
                     l.i64(key!("ret"), e.ret);
                     if let Some((errno, _)) = errno_of(e.ret) {
                         l.str(key!("errno"), errno);
+                    }
+                    if let Some(extra) = decoded.as_ref().and_then(|d| d.ret_extra.as_ref()) {
+                        render::json(extra, l.raw(key!("ret_decoded")));
                     }
                     l.u64(key!("duration_ns"), e.duration_ns);
                 }
@@ -212,7 +281,11 @@ mod tests {
     use super::*;
 
     fn json(ev: &Event<'_>) -> serde_json::Value {
-        let mut f = Formatter::new(Format::Json, Clock::with_offset(1_795_327_653_000_000_000));
+        let mut f = Formatter::new(
+            Format::Json,
+            Clock::with_offset(1_795_327_653_000_000_000),
+            32,
+        );
         let mut out = vec![];
         f.event(ev, &mut out);
         let s = String::from_utf8(out).unwrap();
@@ -244,7 +317,7 @@ mod tests {
             nr: 2, // open on x86_64
             ..Default::default()
         };
-        let v = json(&Event::Syscall(e));
+        let v = json(&Event::Syscall(e, decode::Captures::NONE));
         assert_eq!(v["type"], "syscall");
         assert_eq!(v["seq"], 9);
         assert_eq!(v["time"], "2026-11-22T06:07:33.000000005Z");
@@ -272,7 +345,7 @@ mod tests {
             ..Default::default()
         };
         e.hdr.flags = decode::F_NORETURN;
-        let v = json(&Event::Syscall(e));
+        let v = json(&Event::Syscall(e, decode::Captures::NONE));
         assert!(v.get("ret").is_none() && v.get("duration_ns").is_none());
         assert!(v.get("errno").is_none());
     }

@@ -37,7 +37,7 @@ impl Default for Counts {
 impl Counts {
     pub fn add(&mut self, ev: &Event<'_>) {
         match ev {
-            Event::Syscall(e) => {
+            Event::Syscall(e, _) => {
                 self.syscalls += 1;
                 if let Some(c) = self.calls.get_mut(e.nr as usize) {
                     *c += 1;

@@ -3,7 +3,10 @@ use std::io::Write;
 
 use super::{errno_of, signal_name, syscall_name};
 use crate::decode::signatures::Arg;
-use crate::decode::{self, comm_bytes, split_argv, DecodeError, Event};
+use crate::decode::table::{self, Call, Decoded};
+use crate::decode::value::Value;
+use crate::decode::{self, comm_bytes, render, split_argv, DecodeError, Event};
+use crate::kernel::types;
 
 fn escaped(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
@@ -36,40 +39,87 @@ fn raw_arg(out: &mut Vec<u8>, v: u64, arg: Option<&Arg>) {
     };
 }
 
-pub fn event(ev: &Event<'_>, out: &mut Vec<u8>) {
-    let h = ev.header();
-    let _ = write!(out, "{} ", h.tid);
-    match ev {
-        Event::Syscall(e) => {
-            let mut buf = String::new();
-            out.extend_from_slice(syscall_name(e.nr, &mut buf).as_bytes());
-            out.push(b'(');
+/// The arguments of a call: decoded when the table knows the syscall, raw otherwise.
+fn args(e: &types::syscall_event, call: &Call<'_>, decoded: Option<&Decoded>, out: &mut Vec<u8>) {
+    out.push(b'(');
+    match decoded {
+        Some(d) => {
+            for (i, (name, v)) in d.args.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                if d.named {
+                    out.extend_from_slice(name.as_bytes());
+                    out.push(b'=');
+                }
+                render::text(v, out);
+            }
+        }
+        None => {
             let sig = decode::signature(e.nr);
-            for (i, &a) in e.args[..decode::arity(e.nr)].iter().enumerate() {
+            for (i, &a) in call.args[..decode::arity(e.nr)].iter().enumerate() {
                 if i > 0 {
                     out.extend_from_slice(b", ");
                 }
                 raw_arg(out, a, sig.map(|s| &s.args[i]));
             }
-            out.push(b')');
-            if e.hdr.flags & decode::F_NORETURN != 0 {
+        }
+    }
+    out.push(b')');
+}
+
+/// ` = 3`, ` = -1 ENOENT (...)`, ` = 0x8002 (flags O_RDWR)`.
+fn ret(ret: i64, decoded: Option<&Decoded>, out: &mut Vec<u8>) {
+    match errno_of(ret) {
+        Some((name, desc)) if (512..=516).contains(&-ret) => {
+            let _ = write!(out, " = ? {name} ({desc})");
+        }
+        Some((name, desc)) => {
+            let _ = write!(out, " = -1 {name} ({desc})");
+        }
+        None => {
+            let hex = match decoded {
+                Some(d) => d.ret_hex,
+                None => ret > 0xffff,
+            };
+            if hex {
+                let _ = write!(out, " = {ret:#x}");
+            } else {
+                let _ = write!(out, " = {ret}");
+            }
+            if let Some(extra) = decoded.and_then(|d| d.ret_extra.as_ref()) {
+                out.extend_from_slice(b" (");
+                match extra {
+                    Value::Call {
+                        func: "flags",
+                        args,
+                    } if args.len() == 1 => {
+                        out.extend_from_slice(b"flags ");
+                        render::text(&args[0], out);
+                    }
+                    v => render::text(v, out),
+                }
+                out.push(b')');
+            }
+        }
+    }
+}
+
+pub fn event(ev: &Event<'_>, string_limit: usize, out: &mut Vec<u8>) {
+    let h = ev.header();
+    let _ = write!(out, "{} ", h.tid);
+    match ev {
+        Event::Syscall(e, caps) => {
+            let mut buf = String::new();
+            out.extend_from_slice(syscall_name(e.nr, &mut buf).as_bytes());
+            let call = super::call_of(e, *caps, string_limit);
+            let decoded = table::decode_call(&call);
+            args(e, &call, decoded.as_ref(), out);
+            if !call.returned {
                 out.extend_from_slice(b" = ?\n");
                 return;
             }
-            match errno_of(e.ret) {
-                Some((name, desc)) if (512..=516).contains(&-e.ret) => {
-                    let _ = write!(out, " = ? {name} ({desc})");
-                }
-                Some((name, desc)) => {
-                    let _ = write!(out, " = -1 {name} ({desc})");
-                }
-                None if e.ret > 0xffff => {
-                    let _ = write!(out, " = {:#x}", e.ret);
-                }
-                None => {
-                    let _ = write!(out, " = {}", e.ret);
-                }
-            }
+            ret(e.ret, decoded.as_ref(), out);
             let d = e.duration_ns;
             let _ = writeln!(
                 out,
@@ -142,7 +192,7 @@ pub fn malformed(seq: Option<u64>, error: &DecodeError, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernel::types;
+    use crate::decode::Captures;
 
     fn syscall(nr: u32, args: [u64; 6], ret: i64, flags: u16) -> types::syscall_event {
         let mut e = types::syscall_event {
@@ -159,7 +209,7 @@ mod tests {
 
     fn line(ev: &Event<'_>) -> String {
         let mut out = vec![];
-        event(ev, &mut out);
+        event(ev, 32, &mut out);
         String::from_utf8(out).unwrap()
     }
 
@@ -169,30 +219,33 @@ mod tests {
         // openat(AT_FDCWD, path, O_RDONLY|O_CLOEXEC, 0) = 3
         let e = syscall(257, [(-100i64) as u64, 0x7ffd_0000, 0x80000, 0, 0, 0], 3, 0);
         assert_eq!(
-            line(&Event::Syscall(e)),
-            "42 openat(-100, 0x7ffd0000, 524288, 0) = 3 <0.000012>\n"
+            line(&Event::Syscall(e, Captures::NONE)),
+            "42 openat(AT_FDCWD, 0x7ffd0000, O_RDONLY|O_CLOEXEC) = 3 <0.000012>\n"
         );
         let e = syscall(257, [(-100i64) as u64, 0, 0, 0, 0, 0], -2, 0);
         assert_eq!(
-            line(&Event::Syscall(e)),
-            "42 openat(-100, NULL, 0, 0) = -1 ENOENT (No such file or directory) <0.000012>\n"
+            line(&Event::Syscall(e, Captures::NONE)),
+            "42 openat(AT_FDCWD, NULL, O_RDONLY) = -1 ENOENT (No such file or directory) <0.000012>\n"
         );
         // mmap returns an address: hex.
         let e = syscall(9, [0, 8192, 3, 0x22, u64::MAX, 0], 0x7f00_0000_0000, 0);
-        assert!(line(&Event::Syscall(e)).contains(") = 0x7f0000000000 <"));
+        assert!(line(&Event::Syscall(e, Captures::NONE)).contains(") = 0x7f0000000000 <"));
         // Kernel-internal restart codes read like strace's.
         let e = syscall(0, [3, 0x1000, 10, 0, 0, 0], -512, 0);
-        assert!(line(&Event::Syscall(e)).contains(") = ? ERESTARTSYS ("));
+        assert!(line(&Event::Syscall(e, Captures::NONE)).contains(") = ? ERESTARTSYS ("));
         // A call that never returns.
         let e = syscall(231, [0; 6], 0, decode::F_NORETURN);
-        assert_eq!(line(&Event::Syscall(e)), "42 exit_group(0) = ?\n");
+        assert_eq!(
+            line(&Event::Syscall(e, Captures::NONE)),
+            "42 exit_group(0) = ?\n"
+        );
     }
 
     #[test]
     fn unknown_syscall_shows_six_hex_args() {
         let e = syscall(1000, [1, 2, 3, 4, 5, 6], 0, 0);
         assert_eq!(
-            line(&Event::Syscall(e)),
+            line(&Event::Syscall(e, Captures::NONE)),
             "42 syscall_1000(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = 0 <0.000012>\n"
         );
     }

@@ -240,7 +240,7 @@ mod tests {
         let failed = Arc::new(AtomicBool::new(false));
         let p = Pipeline::start(
             4,
-            Formatter::new(Format::Json, Clock::with_offset(0)),
+            Formatter::new(Format::Json, Clock::with_offset(0), 32),
             Box::new(shared.clone()),
             failed,
         )
@@ -271,7 +271,7 @@ mod tests {
 
     #[test]
     fn malformed_and_lost_are_in_band() {
-        let mut fmt = Formatter::new(Format::Json, Clock::with_offset(0));
+        let mut fmt = Formatter::new(Format::Json, Clock::with_offset(0), 32);
         let batch = Batch {
             index: 0,
             data: vec![0u8; 12],

@@ -1,0 +1,1305 @@
+//! What each syscall's arguments mean: how to show them, and which user memory the kernel reads.
+//!
+//! One table ([`SPECS`]) lists, per syscall, a decoder for every argument in
+//! the kernel's order (the names come from the tracefs signature table). The
+//! same entries produce the kernel's capture plan ([`plan`]): an argument
+//! shown as a path is read as a string at the call's exit, an output struct
+//! is read only when the call succeeded, and so on. Syscalls missing from the
+//! table show their raw arguments by C type, never a guess.
+use std::sync::OnceLock;
+
+use super::value::Value;
+use super::{consts, structs, syscalls, Captured, Captures};
+use super::{CAP_BUF, CAP_COUNT, CAP_EXEC, CAP_FIXED, CAP_STR, CAP_STRV, CAP_STRV_SLOT};
+use crate::kernel::types;
+
+/// Where a buffer's length comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Len {
+    /// The value of argument N.
+    Arg(u8),
+    /// The return value (bytes transferred).
+    Ret,
+    /// The int that argument N points to (socklen_t *).
+    Ptr(u8),
+}
+
+/// Decodes captured bytes.
+pub type MemFn = fn(&[u8]) -> Value;
+/// Decodes a register value.
+pub type RegFn = fn(u64) -> Value;
+/// Decodes an argument from the whole call; `None` leaves it out, as strace
+/// does with arguments a command does not use.
+pub type CtxFn = fn(&Call<'_>, usize) -> Option<Value>;
+/// Decodes a whole call into named arguments of its own.
+pub type CustomFn = fn(&Call<'_>) -> Vec<(&'static str, Value)>;
+
+/// How one argument is shown.
+#[derive(Clone, Copy)]
+pub enum Dec {
+    /// `int` (and pid_t, uid_t ...): signed 32-bit decimal.
+    Int,
+    /// `long`, `off_t`: signed 64-bit decimal.
+    Long,
+    /// `size_t`, `unsigned`: unsigned decimal.
+    UInt,
+    /// Hexadecimal (`0` stays `0`).
+    Hex,
+    /// A pointer that is not followed.
+    Ptr,
+    /// A file descriptor.
+    Fd,
+    /// A directory file descriptor (`AT_FDCWD`).
+    Dirfd,
+    /// A permission mode, in octal.
+    Mode,
+    /// A register value through a constant or flag table.
+    Reg(RegFn),
+    /// A NUL-terminated path or name, shown in full.
+    Path,
+    /// A string the call writes (readlink, getcwd), shown in full on success.
+    PathOut(Len),
+    /// Data the call reads from the caller (write): cut at `-s`.
+    BufIn(Len),
+    /// Data the call hands back (read): cut at `-s`, on success only.
+    BufOut(Len),
+    /// Like `BufOut`, printed in hex escapes (random bytes).
+    HexOut(Len),
+    /// A fixed-size struct the caller passes in.
+    In(u16, MemFn),
+    /// A fixed-size struct the call fills in (success only).
+    Out(u16, MemFn),
+    /// An array of `count × size` bytes passed in, count from a `Len`.
+    ArrIn(Len, u8, MemFn),
+    /// An array the call fills in, `count × size` bytes (success only).
+    ArrOut(Len, u8, MemFn),
+    /// A socket address passed in, its length in argument N.
+    SockIn(u8),
+    /// A socket address the call fills in, its length at the pointer in argument N.
+    SockOut(u8),
+    /// An int the caller passes by pointer and the call updates (socklen_t *).
+    IntInOut,
+    /// execve's path: read at exit (failed call) or from the new image.
+    ExecPath,
+    /// execve's argv.
+    Argv,
+    /// execve's envp: a pointer and the number of strings.
+    Envp,
+    /// getdents64's buffer: the pointer and the number of entries returned.
+    Dirents,
+    /// clone3's struct clone_args (its size in the next argument).
+    Clone3,
+    /// Depends on other arguments.
+    Ctx(CtxFn),
+}
+
+/// How the return value is shown besides its number.
+#[derive(Clone, Copy)]
+pub enum Ret {
+    /// Decimal (errors as `-1 ENOENT (...)`).
+    Int,
+    /// An address, in hex (mmap, brk).
+    Addr,
+    /// Decimal plus a decoded part in parentheses: `= 1 ([{fd=3, revents=POLLIN}])`.
+    Extra(fn(&Call<'_>) -> Option<Value>),
+    /// Hex plus a decoded part (`= 0x8002 (flags O_RDWR|O_LARGEFILE)`).
+    HexExtra(fn(&Call<'_>) -> Option<Value>),
+    /// Decided per call (fcntl: by command).
+    Ctx(fn(&Call<'_>) -> Ret),
+}
+
+pub struct Spec {
+    pub name: &'static str,
+    pub args: &'static [Dec],
+    pub ret: Ret,
+    /// Whole-call decoder with its own argument names (clone, futex ...);
+    /// replaces `args` for display.
+    pub custom: Option<CustomFn>,
+    /// Text output shows `name=value` (strace does for clone).
+    pub named: bool,
+}
+
+/// One call, as the decoders see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    pub nr: u32,
+    pub args: [u64; 6],
+    pub ret: i64,
+    /// False for calls that never returned (exit_group).
+    pub returned: bool,
+    pub captures: Captures<'a>,
+    /// `-s`: bytes of buffer data shown.
+    pub string_limit: usize,
+}
+
+impl Call<'_> {
+    pub fn ok(&self) -> bool {
+        self.returned && !(-4095..0).contains(&self.ret)
+    }
+    fn arg(&self, i: usize) -> u64 {
+        self.args[i]
+    }
+    fn cap(&self, i: usize, kind: u8) -> Option<Captured<'_>> {
+        self.captures.get(i as u8, kind)
+    }
+}
+
+const fn spec(name: &'static str, args: &'static [Dec]) -> Spec {
+    Spec {
+        name,
+        args,
+        ret: Ret::Int,
+        custom: None,
+        named: false,
+    }
+}
+
+const fn spec_ret(name: &'static str, args: &'static [Dec], ret: Ret) -> Spec {
+    Spec {
+        name,
+        args,
+        ret,
+        custom: None,
+        named: false,
+    }
+}
+
+const fn custom(name: &'static str, args: &'static [Dec], f: CustomFn, named: bool) -> Spec {
+    Spec {
+        name,
+        args,
+        ret: Ret::Int,
+        custom: Some(f),
+        named,
+    }
+}
+
+use Dec::*;
+
+const STAT: u16 = std::mem::size_of::<libc::stat>() as u16;
+const STATX: u16 = std::mem::size_of::<libc::statx>() as u16;
+const TIMESPEC: u16 = std::mem::size_of::<libc::timespec>() as u16;
+const RLIMIT: u16 = std::mem::size_of::<libc::rlimit64>() as u16;
+/// The kernel's `struct sigaction` (handler, flags, restorer, 8-byte mask).
+const KSIGACTION: u16 = 32;
+/// The kernel's sigset_t.
+const KSIGSET: u16 = 8;
+const SYSINFO: u16 = std::mem::size_of::<libc::sysinfo>() as u16;
+const UTSNAME: u16 = std::mem::size_of::<libc::utsname>() as u16;
+const EPOLL_EVENT: u8 = std::mem::size_of::<libc::epoll_event>() as u8;
+const POLLFD: u8 = std::mem::size_of::<libc::pollfd>() as u8;
+const OPEN_HOW: u16 = 24;
+/// The kernel reads at most this many argv strings of a failed execve.
+const STRV_MAX: usize = types::capture_limits::CAP_STRV_MAX.0 as usize;
+
+/// The table. Argument lists follow the kernel's SYSCALL_DEFINE order.
+pub static SPECS: &[Spec] = &[
+    // --- file
+    spec("read", &[Fd, BufOut(Len::Ret), UInt]),
+    spec("write", &[Fd, BufIn(Len::Arg(2)), UInt]),
+    spec("pread64", &[Fd, BufOut(Len::Ret), UInt, Long]),
+    spec("pwrite64", &[Fd, BufIn(Len::Arg(2)), UInt, Long]),
+    spec("readv", &[Fd, Ptr, Int]),
+    spec("writev", &[Fd, Ptr, Int]),
+    spec("open", &[Path, Reg(consts::open_flags), Ctx(mode_if_creat)]),
+    spec(
+        "openat",
+        &[Dirfd, Path, Reg(consts::open_flags), Ctx(mode_if_creat)],
+    ),
+    spec("openat2", &[Dirfd, Path, In(OPEN_HOW, open_how), UInt]),
+    spec("creat", &[Path, Mode]),
+    spec("close", &[Fd]),
+    spec("close_range", &[Fd, Fd, Hex]),
+    spec("stat", &[Path, Out(STAT, structs::stat)]),
+    spec("lstat", &[Path, Out(STAT, structs::stat)]),
+    spec("fstat", &[Fd, Out(STAT, structs::stat)]),
+    spec(
+        "newfstatat",
+        &[Dirfd, Path, Out(STAT, structs::stat), Reg(consts::at_flags)],
+    ),
+    spec(
+        "statx",
+        &[
+            Dirfd,
+            Path,
+            Reg(consts::statx_flags),
+            Reg(consts::statx_mask),
+            Out(STATX, structs::statx),
+        ],
+    ),
+    spec("access", &[Path, Reg(consts::access_mode)]),
+    spec("faccessat", &[Dirfd, Path, Reg(consts::access_mode)]),
+    spec(
+        "faccessat2",
+        &[
+            Dirfd,
+            Path,
+            Reg(consts::access_mode),
+            Reg(consts::faccessat_flags),
+        ],
+    ),
+    spec("readlink", &[Path, PathOut(Len::Ret), UInt]),
+    spec("readlinkat", &[Dirfd, Path, PathOut(Len::Ret), UInt]),
+    spec("getcwd", &[PathOut(Len::Ret), UInt]),
+    spec("getdents64", &[Fd, Dirents, UInt]),
+    spec("unlink", &[Path]),
+    spec("unlinkat", &[Dirfd, Path, Reg(consts::at_flags)]),
+    spec("rename", &[Path, Path]),
+    spec("renameat", &[Dirfd, Path, Dirfd, Path]),
+    spec(
+        "renameat2",
+        &[Dirfd, Path, Dirfd, Path, Reg(consts::renameat2_flags)],
+    ),
+    spec("mkdir", &[Path, Mode]),
+    spec("mkdirat", &[Dirfd, Path, Mode]),
+    spec("rmdir", &[Path]),
+    spec("chdir", &[Path]),
+    spec("fchdir", &[Fd]),
+    spec("chroot", &[Path]),
+    spec("chmod", &[Path, Mode]),
+    spec("fchmod", &[Fd, Mode]),
+    spec("fchmodat", &[Dirfd, Path, Mode]),
+    spec("chown", &[Path, Int, Int]),
+    spec("lchown", &[Path, Int, Int]),
+    spec("fchown", &[Fd, Int, Int]),
+    spec("fchownat", &[Dirfd, Path, Int, Int, Reg(consts::at_flags)]),
+    spec("symlink", &[Path, Path]),
+    spec("symlinkat", &[Path, Dirfd, Path]),
+    spec("link", &[Path, Path]),
+    spec("linkat", &[Dirfd, Path, Dirfd, Path, Reg(consts::at_flags)]),
+    spec("truncate", &[Path, Long]),
+    spec("ftruncate", &[Fd, Long]),
+    spec("utimensat", &[Dirfd, Path, Ptr, Reg(consts::at_flags)]),
+    spec("umask", &[Mode]),
+    spec("mknod", &[Path, Reg(consts::mode_with_type), Hex]),
+    spec("mknodat", &[Dirfd, Path, Reg(consts::mode_with_type), Hex]),
+    spec("gettimeofday", &[Out(16, structs::timeval), Ptr]),
+    spec("statfs", &[Path, Ptr]),
+    spec("fstatfs", &[Fd, Ptr]),
+    spec("fsync", &[Fd]),
+    spec("fdatasync", &[Fd]),
+    spec("flock", &[Fd, Int]),
+    spec("inotify_add_watch", &[Fd, Path, Hex]),
+    spec("memfd_create", &[Path, Reg(consts::memfd_flags)]),
+    spec("sendfile64", &[Fd, Fd, Ptr, UInt]),
+    spec("fadvise64", &[Fd, Long, Long, Reg(consts::fadvise_advice)]),
+    spec("getxattr", &[Path, Path, BufOut(Len::Ret), UInt]),
+    spec("lgetxattr", &[Path, Path, BufOut(Len::Ret), UInt]),
+    spec("fgetxattr", &[Fd, Path, BufOut(Len::Ret), UInt]),
+    spec("setxattr", &[Path, Path, BufIn(Len::Arg(3)), UInt, Hex]),
+    spec("lsetxattr", &[Path, Path, BufIn(Len::Arg(3)), UInt, Hex]),
+    spec("fsetxattr", &[Fd, Path, BufIn(Len::Arg(3)), UInt, Hex]),
+    spec("copy_file_range", &[Fd, Ptr, Fd, Ptr, UInt, Hex]),
+    spec("lseek", &[Fd, Long, Reg(consts::lseek_whence)]),
+    spec("ioctl", &[Fd, Reg(consts::ioctl_request), Ptr]),
+    spec_ret(
+        "fcntl",
+        &[Fd, Reg(consts::fcntl_cmd), Ctx(fcntl_arg)],
+        Ret::Ctx(fcntl_ret),
+    ),
+    spec("dup", &[Fd]),
+    spec("dup2", &[Fd, Fd]),
+    spec("dup3", &[Fd, Fd, Reg(consts::dup3_flags)]),
+    spec("pipe", &[Out(8, structs::int_array)]),
+    spec(
+        "pipe2",
+        &[Out(8, structs::int_array), Reg(consts::pipe_flags)],
+    ),
+    // --- process
+    spec("execve", &[ExecPath, Argv, Envp]),
+    spec(
+        "execveat",
+        &[Dirfd, ExecPath, Argv, Envp, Reg(consts::at_flags)],
+    ),
+    custom("clone", &[Hex, Ptr, Ptr, Ptr, Ptr], clone_args, true),
+    spec("clone3", &[Clone3, UInt]),
+    spec("fork", &[]),
+    spec("vfork", &[]),
+    spec(
+        "wait4",
+        &[Int, Out(4, wait_status), Reg(consts::wait_options), Ptr],
+    ),
+    spec("exit", &[Int]),
+    spec("exit_group", &[Int]),
+    spec("kill", &[Int, Reg(consts::signal)]),
+    spec("tkill", &[Int, Reg(consts::signal)]),
+    spec("tgkill", &[Int, Int, Reg(consts::signal)]),
+    custom("prctl", &[Hex, Hex, Hex, Hex, Hex], prctl_args, false),
+    spec("arch_prctl", &[Reg(consts::arch_prctl_code), Ptr]),
+    spec("set_tid_address", &[Ptr]),
+    spec("set_robust_list", &[Ptr, UInt]),
+    spec("rseq", &[Ptr, Hex, Int, Hex]),
+    spec(
+        "prlimit64",
+        &[
+            Int,
+            Reg(consts::rlimit_resource),
+            In(RLIMIT, structs::rlimit),
+            Out(RLIMIT, structs::rlimit),
+        ],
+    ),
+    spec(
+        "getrlimit",
+        &[Reg(consts::rlimit_resource), Out(RLIMIT, structs::rlimit)],
+    ),
+    spec(
+        "setrlimit",
+        &[Reg(consts::rlimit_resource), In(RLIMIT, structs::rlimit)],
+    ),
+    spec("unshare", &[Reg(consts::namespace_flags)]),
+    spec("setns", &[Fd, Reg(consts::namespace_flags)]),
+    spec("setuid", &[Int]),
+    spec("setgid", &[Int]),
+    spec("setpgid", &[Int, Int]),
+    spec("getpgid", &[Int]),
+    spec("getsid", &[Int]),
+    spec("uname", &[Out(UTSNAME, utsname)]),
+    spec("sysinfo", &[Out(SYSINFO, structs::sysinfo)]),
+    // --- memory
+    spec_ret(
+        "mmap",
+        &[
+            Ptr,
+            UInt,
+            Reg(consts::prot),
+            Reg(consts::mmap_flags),
+            Fd,
+            Hex,
+        ],
+        Ret::Addr,
+    ),
+    spec("munmap", &[Ptr, UInt]),
+    spec("mprotect", &[Ptr, UInt, Reg(consts::prot)]),
+    spec_ret("brk", &[Ptr], Ret::Addr),
+    spec("madvise", &[Ptr, UInt, Reg(consts::madvise_advice)]),
+    spec_ret(
+        "mremap",
+        &[Ptr, UInt, UInt, Reg(consts::mremap_flags), Ptr],
+        Ret::Addr,
+    ),
+    spec("msync", &[Ptr, UInt, Reg(consts::msync_flags)]),
+    spec("mlock", &[Ptr, UInt]),
+    spec("munlock", &[Ptr, UInt]),
+    // --- synchronisation
+    custom("futex", &[Ptr, Hex, Int, Ptr, Ptr, Hex], futex_args, false),
+    // --- network
+    spec(
+        "socket",
+        &[
+            Reg(consts::socket_domain),
+            Reg(consts::socket_type),
+            Ctx(socket_protocol),
+        ],
+    ),
+    spec(
+        "socketpair",
+        &[
+            Reg(consts::socket_domain),
+            Reg(consts::socket_type),
+            Ctx(socket_protocol),
+            Out(8, structs::int_array),
+        ],
+    ),
+    spec("connect", &[Fd, SockIn(2), UInt]),
+    spec("bind", &[Fd, SockIn(2), UInt]),
+    spec("listen", &[Fd, Int]),
+    spec("accept", &[Fd, SockOut(2), IntInOut]),
+    spec(
+        "accept4",
+        &[Fd, SockOut(2), IntInOut, Reg(consts::accept_flags)],
+    ),
+    spec("getsockname", &[Fd, SockOut(2), IntInOut]),
+    spec("getpeername", &[Fd, SockOut(2), IntInOut]),
+    spec(
+        "sendto",
+        &[
+            Fd,
+            BufIn(Len::Arg(2)),
+            UInt,
+            Reg(consts::msg_flags),
+            SockIn(5),
+            UInt,
+        ],
+    ),
+    spec(
+        "recvfrom",
+        &[
+            Fd,
+            BufOut(Len::Ret),
+            UInt,
+            Reg(consts::msg_flags),
+            SockOut(5),
+            IntInOut,
+        ],
+    ),
+    spec("sendmsg", &[Fd, Ptr, Reg(consts::msg_flags)]),
+    spec("recvmsg", &[Fd, Ptr, Reg(consts::msg_flags)]),
+    spec("shutdown", &[Fd, Reg(consts::shutdown_how)]),
+    spec(
+        "setsockopt",
+        &[
+            Fd,
+            Reg(consts::sockopt_level),
+            Ctx(sockopt_name),
+            ArrIn(Len::Arg(4), 1, sockopt_value),
+            UInt,
+        ],
+    ),
+    spec(
+        "getsockopt",
+        &[
+            Fd,
+            Reg(consts::sockopt_level),
+            Ctx(sockopt_name),
+            ArrOut(Len::Ptr(4), 1, sockopt_value),
+            IntInOut,
+        ],
+    ),
+    // --- polling and events
+    spec_ret(
+        "poll",
+        &[ArrIn(Len::Arg(1), POLLFD, structs::pollfds), UInt, Int],
+        Ret::Extra(poll_ret),
+    ),
+    spec_ret(
+        "ppoll",
+        &[
+            ArrIn(Len::Arg(1), POLLFD, structs::pollfds),
+            UInt,
+            In(TIMESPEC, structs::timespec),
+            In(KSIGSET, structs::sigset),
+            UInt,
+        ],
+        Ret::Extra(poll_ret),
+    ),
+    spec("epoll_create", &[Int]),
+    spec("epoll_create1", &[Reg(consts::epoll_create_flags)]),
+    spec(
+        "epoll_ctl",
+        &[
+            Fd,
+            Reg(consts::epoll_ctl_op),
+            Fd,
+            In(EPOLL_EVENT as u16, structs::epoll_event),
+        ],
+    ),
+    spec(
+        "epoll_wait",
+        &[
+            Fd,
+            ArrOut(Len::Ret, EPOLL_EVENT, structs::epoll_event_array),
+            Int,
+            Int,
+        ],
+    ),
+    spec(
+        "epoll_pwait",
+        &[
+            Fd,
+            ArrOut(Len::Ret, EPOLL_EVENT, structs::epoll_event_array),
+            Int,
+            Int,
+            In(KSIGSET, structs::sigset),
+            UInt,
+        ],
+    ),
+    spec("eventfd2", &[UInt, Reg(consts::eventfd_flags)]),
+    spec(
+        "timerfd_create",
+        &[Reg(consts::clock_id), Reg(consts::timerfd_flags)],
+    ),
+    spec(
+        "nanosleep",
+        &[
+            In(TIMESPEC, structs::timespec),
+            Out(TIMESPEC, structs::timespec),
+        ],
+    ),
+    spec(
+        "clock_nanosleep",
+        &[
+            Reg(consts::clock_id),
+            Int,
+            In(TIMESPEC, structs::timespec),
+            Out(TIMESPEC, structs::timespec),
+        ],
+    ),
+    spec(
+        "clock_gettime",
+        &[Reg(consts::clock_id), Out(TIMESPEC, structs::timespec)],
+    ),
+    // --- signals
+    spec(
+        "rt_sigaction",
+        &[
+            Reg(consts::signal),
+            In(KSIGACTION, structs::kernel_sigaction),
+            Out(KSIGACTION, structs::kernel_sigaction),
+            UInt,
+        ],
+    ),
+    spec(
+        "rt_sigprocmask",
+        &[
+            Reg(consts::sigprocmask_how),
+            In(KSIGSET, structs::sigset),
+            Out(KSIGSET, structs::sigset),
+            UInt,
+        ],
+    ),
+    // --- misc
+    spec(
+        "getrandom",
+        &[HexOut(Len::Ret), UInt, Reg(consts::getrandom_flags)],
+    ),
+];
+
+/// The table entry for syscall number `nr`.
+pub fn lookup(nr: u32) -> Option<&'static Spec> {
+    static BY_NR: OnceLock<Vec<Option<&'static Spec>>> = OnceLock::new();
+    BY_NR
+        .get_or_init(|| {
+            let mut v = vec![None; syscalls::SELECTION_BITS];
+            for s in SPECS {
+                if let Some(nr) = syscalls::number(s.name) {
+                    if let Some(slot) = v.get_mut(nr as usize) {
+                        *slot = Some(s);
+                    }
+                }
+            }
+            v
+        })
+        .get(nr as usize)
+        .copied()
+        .flatten()
+}
+
+// ---------------------------------------------------------------- the kernel plan
+
+fn cap(kind: u8, arg: usize) -> types::capture_spec {
+    types::capture_spec {
+        kind,
+        arg: arg as u8,
+        ..Default::default()
+    }
+}
+
+const F_OK: u8 = types::capture_flags::CAP_F_OK.0 as u8;
+const F_LIMIT: u8 = types::capture_flags::CAP_F_LIMIT.0 as u8;
+const LEN_RET: u8 = types::capture_len::CAP_LEN_RET.0 as u8;
+const LEN_PTR: u8 = types::capture_len::CAP_LEN_PTR.0 as u8;
+/// Largest socket address read (sockaddr_storage).
+const SOCKADDR_MAX: u16 = 128;
+
+fn buf(arg: usize, len: Len, flags: u8) -> types::capture_spec {
+    let mut c = cap(CAP_BUF, arg);
+    c.flags = flags;
+    match len {
+        Len::Arg(n) => c.len_arg = n,
+        Len::Ret => c.len_arg = LEN_RET,
+        Len::Ptr(n) => {
+            c.len_arg = LEN_PTR;
+            c.len_ptr_arg = n;
+        }
+    }
+    c
+}
+
+fn fixed(arg: usize, size: u16, flags: u8) -> types::capture_spec {
+    let mut c = cap(CAP_FIXED, arg);
+    c.size = size;
+    c.flags = flags;
+    c
+}
+
+/// What the kernel reads for one argument.
+fn captures_for(i: usize, dec: &Dec) -> Vec<types::capture_spec> {
+    match *dec {
+        Path => vec![cap(CAP_STR, i)],
+        PathOut(len) => vec![buf(i, len, F_OK)],
+        BufIn(len) => vec![buf(i, len, F_LIMIT)],
+        BufOut(len) | HexOut(len) => vec![buf(i, len, F_OK | F_LIMIT)],
+        In(size, _) => vec![fixed(i, size, 0)],
+        Out(size, _) => vec![fixed(i, size, F_OK)],
+        ArrIn(len, size, _) | ArrOut(len, size, _) => {
+            let mut c = buf(i, len, 0);
+            if matches!(dec, ArrOut(..)) {
+                c.flags |= F_OK;
+            }
+            c.len_mul = size;
+            vec![c]
+        }
+        SockIn(len_arg) => {
+            let mut c = buf(i, Len::Arg(len_arg), 0);
+            c.size = SOCKADDR_MAX;
+            vec![c]
+        }
+        SockOut(len_arg) => {
+            let mut c = buf(i, Len::Ptr(len_arg), F_OK);
+            c.size = SOCKADDR_MAX;
+            vec![c]
+        }
+        IntInOut => vec![fixed(i, 4, F_OK)],
+        // The kernel reads path, argv and envp together (see CAP_EXEC).
+        ExecPath => vec![cap(CAP_EXEC, i)],
+        Clone3 => vec![buf(i, Len::Arg(i as u8 + 1), 0)],
+        Dirents => {
+            let mut c = buf(i, Len::Ret, F_OK);
+            c.size = 4096;
+            vec![c]
+        }
+        _ => vec![],
+    }
+}
+
+/// The kernel's capture plan: per syscall number, what to read at exit.
+pub fn plan() -> Vec<(u32, Vec<types::capture_spec>)> {
+    SPECS
+        .iter()
+        .filter_map(|s| {
+            let nr = syscalls::number(s.name)?;
+            let caps: Vec<_> = s
+                .args
+                .iter()
+                .enumerate()
+                .flat_map(|(i, d)| captures_for(i, d))
+                .collect();
+            (!caps.is_empty()).then_some((nr, caps))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- decoding
+
+fn ptr_or_null(v: u64) -> Value {
+    Value::Ptr(v)
+}
+
+/// A captured string or buffer; the pointer when nothing could be read.
+fn bytes_value(call: &Call<'_>, i: usize, c: Option<Captured<'_>>, limit: Option<usize>) -> Value {
+    let Some(c) = c else {
+        return ptr_or_null(call.arg(i));
+    };
+    if c.fault() {
+        return if call.arg(i) == 0 {
+            Value::Ptr(0)
+        } else {
+            Value::Unreadable(call.arg(i))
+        };
+    }
+    let data = c.data;
+    let (data, cut) = match limit {
+        Some(l) if data.len() > l => (&data[..l], true),
+        _ => (data, false),
+    };
+    Value::Str {
+        bytes: data.to_vec(),
+        truncated: cut || c.truncated(),
+    }
+}
+
+/// A captured struct through its decoder; the pointer when none was read.
+fn mem_value(call: &Call<'_>, i: usize, c: Option<Captured<'_>>, f: MemFn) -> Value {
+    match c {
+        Some(c) if !c.fault() => f(c.data),
+        Some(_) if call.arg(i) != 0 => Value::Unreadable(call.arg(i)),
+        _ => ptr_or_null(call.arg(i)),
+    }
+}
+
+fn path_value(call: &Call<'_>, i: usize, c: Option<Captured<'_>>) -> Value {
+    let c = c.map(|c| Captured {
+        data: c.data.strip_suffix(&[0]).unwrap_or(c.data),
+        ..c
+    });
+    bytes_value(call, i, c, None)
+}
+
+/// The value of argument `i` decoded by `dec`; `None` leaves it out.
+fn arg_value(call: &Call<'_>, i: usize, dec: &Dec) -> Option<Value> {
+    let v = call.arg(i);
+    let limit = Some(call.string_limit);
+    Some(match *dec {
+        Int => Value::Int(v as u32 as i32 as i64),
+        Long => Value::Int(v as i64),
+        UInt => Value::UInt(v),
+        Hex => Value::Hex(v),
+        Ptr => Value::Ptr(v),
+        Fd => consts::fd(v),
+        Dirfd => consts::dirfd(v),
+        Mode => consts::mode(v),
+        Reg(f) => f(v),
+        Path => path_value(call, i, call.cap(i, CAP_STR)),
+        PathOut(_) => path_value(call, i, call.cap(i, CAP_BUF)),
+        BufIn(_) | BufOut(_) => bytes_value(call, i, call.cap(i, CAP_BUF), limit),
+        HexOut(_) => match bytes_value(call, i, call.cap(i, CAP_BUF), limit) {
+            Value::Str { bytes, truncated } => Value::Call {
+                func: "hex",
+                args: vec![Value::Str { bytes, truncated }],
+            },
+            other => other,
+        },
+        In(_, f) | Out(_, f) => mem_value(call, i, call.cap(i, CAP_FIXED), f),
+        ArrIn(_, _, f) | ArrOut(_, _, f) => mem_value(call, i, call.cap(i, CAP_BUF), f),
+        Clone3 => clone3_with_result(
+            call,
+            mem_value(call, i, call.cap(i, CAP_BUF), structs::clone_args),
+        ),
+        SockIn(_) | SockOut(_) => mem_value(call, i, call.cap(i, CAP_BUF), structs::sockaddr),
+        IntInOut => mem_value(call, i, call.cap(i, CAP_FIXED), structs::int_array),
+        ExecPath => match call.cap(i, CAP_EXEC) {
+            Some(_) => exec_part(call, 0)
+                .map(|c| path_value(call, i, Some(c)))
+                .unwrap_or(Value::Ptr(v)),
+            None => path_value(call, i, call.cap(i, CAP_STR)),
+        },
+        Argv => argv_value(call, i),
+        Envp => envp_value(call, i),
+        Dirents => dirents(call, i),
+        Ctx(f) => return f(call, i),
+    })
+}
+
+/// Part `n` of a successful execve's capture (0 path, 1 argv, 2 envc).
+fn exec_part<'a>(call: &Call<'a>, n: u8) -> Option<Captured<'a>> {
+    call.captures
+        .iter()
+        .filter(|c| c.kind == CAP_EXEC)
+        .find(|c| c.arg == n)
+}
+
+fn strings(block: &[u8], limit: usize, truncated: bool) -> Value {
+    let items: Vec<Value> = super::split_argv(block)
+        .map(|s| Value::Str {
+            bytes: s[..s.len().min(limit)].to_vec(),
+            truncated: s.len() > limit,
+        })
+        .collect();
+    Value::Array {
+        items,
+        more: truncated,
+    }
+}
+
+fn argv_value(call: &Call<'_>, i: usize) -> Value {
+    if let Some(c) = exec_part(call, 1) {
+        return strings(c.data, call.string_limit, c.truncated());
+    }
+    match call.cap(i, CAP_STRV) {
+        Some(c) if !(c.fault() && c.data.is_empty()) => {
+            // One NUL-terminated string per fixed slot.
+            let items = c
+                .data
+                .chunks(CAP_STRV_SLOT)
+                .map(|slot| {
+                    let s = &slot[..slot.iter().position(|&b| b == 0).unwrap_or(slot.len())];
+                    Value::Str {
+                        bytes: s[..s.len().min(call.string_limit)].to_vec(),
+                        truncated: s.len() > call.string_limit || s.len() + 1 >= CAP_STRV_SLOT,
+                    }
+                })
+                .collect();
+            Value::Array {
+                items,
+                more: c.data.len() / CAP_STRV_SLOT >= STRV_MAX,
+            }
+        }
+        _ => Value::Ptr(call.arg(i)),
+    }
+}
+
+fn envp_value(call: &Call<'_>, i: usize) -> Value {
+    let count = exec_part(call, 2)
+        .or_else(|| call.cap(i, CAP_COUNT).filter(|c| !c.fault()))
+        .and_then(|c| Some(u32::from_ne_bytes(c.data.get(..4)?.try_into().ok()?)));
+    match count {
+        Some(n) => Value::Commented {
+            value: Box::new(Value::Ptr(call.arg(i))),
+            comment: format!("{n} var{}", if n == 1 { "" } else { "s" }),
+        },
+        None => Value::Ptr(call.arg(i)),
+    }
+}
+
+/// A call decoded for output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// Arguments in display order, with their names.
+    pub args: Vec<(&'static str, Value)>,
+    /// Text shows `name=value`.
+    pub named: bool,
+    /// Return value printed in hex.
+    pub ret_hex: bool,
+    /// Decoded part of the return value (`(flags O_RDWR)`), if any.
+    pub ret_extra: Option<Value>,
+}
+
+/// Decodes a call with the table; `None` when the syscall is not in it.
+pub fn decode_call(call: &Call<'_>) -> Option<Decoded> {
+    let spec = lookup(call.nr)?;
+    let names = super::signature(call.nr).map(|s| &s.args[..]);
+    let args = match spec.custom {
+        Some(f) => f(call),
+        None => spec
+            .args
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| {
+                let name = names.and_then(|n| n.get(i)).map_or("arg", |a| a.name);
+                arg_value(call, i, d).map(|v| (name, v))
+            })
+            .collect(),
+    };
+    let mut ret = spec.ret;
+    if let Ret::Ctx(f) = ret {
+        ret = f(call);
+    }
+    let (ret_hex, ret_extra) = match ret {
+        Ret::Int | Ret::Ctx(_) => (false, None),
+        Ret::Addr => (true, None),
+        Ret::Extra(f) => (false, call.ok().then(|| f(call)).flatten()),
+        Ret::HexExtra(f) => (true, call.ok().then(|| f(call)).flatten()),
+    };
+    Some(Decoded {
+        args,
+        named: spec.named,
+        ret_hex: ret_hex && call.ok(),
+        ret_extra,
+    })
+}
+
+// ---------------------------------------------------------------- context decoders
+
+const O_TMPFILE_ONLY: u64 = libc::O_TMPFILE as u64 & !(libc::O_DIRECTORY as u64);
+
+/// open/openat: the mode only matters (and strace only shows it) with O_CREAT or O_TMPFILE.
+fn mode_if_creat(call: &Call<'_>, i: usize) -> Option<Value> {
+    let flags = call.arg(i - 1);
+    (flags & libc::O_CREAT as u64 != 0 || flags & O_TMPFILE_ONLY != 0)
+        .then(|| consts::mode(call.arg(i)))
+}
+
+fn socket_protocol(call: &Call<'_>, i: usize) -> Option<Value> {
+    Some(consts::socket_protocol(call.arg(0), call.arg(i)))
+}
+
+fn sockopt_name(call: &Call<'_>, i: usize) -> Option<Value> {
+    Some(consts::sockopt_name(call.arg(1), call.arg(i)))
+}
+
+/// Socket option values: ints as `[1]`, anything else as a quoted buffer.
+fn sockopt_value(b: &[u8]) -> Value {
+    if b.len() == 4 {
+        structs::int_array(b)
+    } else {
+        Value::str(b)
+    }
+}
+
+/// getdents64: strace shows the pointer and how many entries came back.
+fn dirents(call: &Call<'_>, i: usize) -> Value {
+    let ptr = Value::Ptr(call.arg(i));
+    let Some(c) = call
+        .cap(i, CAP_BUF)
+        .filter(|c| !c.fault() && !c.truncated())
+    else {
+        return ptr;
+    };
+    // struct linux_dirent64: d_ino u64, d_off i64, d_reclen u16, d_type u8, d_name.
+    let mut n = 0;
+    let mut off = 0usize;
+    while off + 19 <= c.data.len() {
+        let reclen = u16::from_ne_bytes([c.data[off + 16], c.data[off + 17]]) as usize;
+        if reclen == 0 {
+            return ptr;
+        }
+        n += 1;
+        off += reclen;
+    }
+    Value::Commented {
+        value: Box::new(ptr),
+        comment: format!("{n} entr{}", if n == 1 { "y" } else { "ies" }),
+    }
+}
+
+/// asm-generic/fcntl.h (not in the libc crate).
+const F_SETSIG: i32 = 10;
+const F_GETSIG: i32 = 11;
+
+fn fcntl_cmd(call: &Call<'_>) -> i32 {
+    call.arg(1) as u32 as i32
+}
+
+/// fcntl's third argument, by command (absent for the F_GET* commands).
+fn fcntl_arg(call: &Call<'_>, i: usize) -> Option<Value> {
+    let v = call.arg(i);
+    match fcntl_cmd(call) {
+        libc::F_GETFD
+        | libc::F_GETFL
+        | libc::F_GETOWN
+        | F_GETSIG
+        | libc::F_GETLEASE
+        | libc::F_GETPIPE_SZ
+        | libc::F_GET_SEALS => None,
+        libc::F_SETFD => Some(consts::fd_flags(v)),
+        libc::F_SETFL => Some(consts::open_flags(v)),
+        libc::F_DUPFD | libc::F_DUPFD_CLOEXEC | libc::F_SETOWN | libc::F_SETPIPE_SZ => {
+            Some(Value::Int(v as u32 as i32 as i64))
+        }
+        F_SETSIG => Some(consts::signal(v)),
+        libc::F_GETLK
+        | libc::F_SETLK
+        | libc::F_SETLKW
+        | libc::F_OFD_GETLK
+        | libc::F_OFD_SETLK
+        | libc::F_OFD_SETLKW => Some(Value::Ptr(v)),
+        _ => Some(Value::Hex(v)),
+    }
+}
+
+fn fcntl_ret(call: &Call<'_>) -> Ret {
+    fn getfl(call: &Call<'_>) -> Option<Value> {
+        Some(Value::Call {
+            func: "flags",
+            args: vec![consts::open_flags(call.ret as u64)],
+        })
+    }
+    fn getfd(call: &Call<'_>) -> Option<Value> {
+        Some(Value::Call {
+            func: "flags",
+            args: vec![consts::fd_flags(call.ret as u64)],
+        })
+    }
+    match fcntl_cmd(call) {
+        libc::F_GETFL => Ret::HexExtra(getfl),
+        // strace shows no flags for 0.
+        libc::F_GETFD if call.ret != 0 => Ret::HexExtra(getfd),
+        _ => Ret::Int,
+    }
+}
+
+/// poll's result: the descriptors with events, `(Timeout)` for none.
+fn poll_ret(call: &Call<'_>) -> Option<Value> {
+    if call.ret == 0 {
+        return Some(Value::Text("Timeout".into()));
+    }
+    let c = call.cap(0, CAP_BUF).filter(|c| !c.fault())?;
+    Some(structs::pollfds_revents(c.data))
+}
+
+/// clone3's struct, then what the call wrote back: the child's tid into
+/// parent_tid, which strace shows as `{...} => {parent_tid=[1235]}`.
+fn clone3_with_result(call: &Call<'_>, args: Value) -> Value {
+    if !call.ok() || call.arg(0) == 0 {
+        return args;
+    }
+    let flags = call
+        .cap(0, CAP_BUF)
+        .and_then(|c| Some(u64::from_ne_bytes(c.data.get(..8)?.try_into().ok()?)))
+        .unwrap_or(0);
+    if flags & libc::CLONE_PARENT_SETTID as u64 == 0 {
+        return args;
+    }
+    Value::Call {
+        func: "=>",
+        args: vec![
+            args,
+            Value::record(vec![(
+                "parent_tid",
+                Value::Array {
+                    items: vec![Value::Int(call.ret)],
+                    more: false,
+                },
+            )]),
+        ],
+    }
+}
+
+fn wait_status(b: &[u8]) -> Value {
+    match b.get(..4).and_then(|s| s.try_into().ok()) {
+        Some(s) => structs::wait_status(i32::from_ne_bytes(s)),
+        None => Value::Text("???".into()),
+    }
+}
+
+/// struct open_how { u64 flags; u64 mode; u64 resolve; }
+fn open_how(b: &[u8]) -> Value {
+    let field = |n: usize| -> Option<u64> {
+        Some(u64::from_ne_bytes(
+            b.get(n * 8..n * 8 + 8)?.try_into().ok()?,
+        ))
+    };
+    match (field(0), field(1), field(2)) {
+        (Some(flags), Some(mode), Some(resolve)) => Value::record(vec![
+            ("flags", consts::open_flags(flags)),
+            ("mode", consts::mode(mode)),
+            ("resolve", Value::Hex(resolve)),
+        ]),
+        _ => Value::Text("???".into()),
+    }
+}
+
+/// struct utsname: strace shows the first two fields.
+fn utsname(b: &[u8]) -> Value {
+    const FIELD: usize = 65;
+    let field = |n: usize| -> Value {
+        let f = b.get(n * FIELD..(n + 1) * FIELD).unwrap_or(&[]);
+        let end = f.iter().position(|&c| c == 0).unwrap_or(f.len());
+        Value::str(&f[..end])
+    };
+    if b.len() < 2 * FIELD {
+        return Value::Text("???".into());
+    }
+    Value::Struct {
+        fields: vec![("sysname", field(0)), ("nodename", field(1))],
+        more: true,
+    }
+}
+
+/// clone(flags, stack, parent_tid, child_tid, tls) as strace shows it on x86_64.
+fn clone_args(call: &Call<'_>) -> Vec<(&'static str, Value)> {
+    let flags = call.arg(0);
+    let mut v = vec![
+        ("child_stack", Value::Ptr(call.arg(1))),
+        ("flags", consts::clone_flags(flags)),
+    ];
+    if flags & libc::CLONE_PARENT_SETTID as u64 != 0 {
+        v.push(("parent_tid", Value::Ptr(call.arg(2))));
+    }
+    if flags & (libc::CLONE_CHILD_SETTID | libc::CLONE_CHILD_CLEARTID) as u64 != 0 {
+        v.push(("child_tidptr", Value::Ptr(call.arg(3))));
+    }
+    if flags & libc::CLONE_SETTLS as u64 != 0 {
+        v.push(("tls", Value::Ptr(call.arg(4))));
+    }
+    v
+}
+
+/// prctl: the option, then as many arguments as it uses.
+fn prctl_args(call: &Call<'_>) -> Vec<(&'static str, Value)> {
+    const REST: [&str; 4] = ["arg2", "arg3", "arg4", "arg5"];
+    let option = call.arg(0) as i32;
+    let mut v = vec![("option", consts::prctl_option(call.arg(0)))];
+    match option {
+        libc::PR_GET_DUMPABLE
+        | libc::PR_GET_NO_NEW_PRIVS
+        | libc::PR_GET_KEEPCAPS
+        | libc::PR_GET_SECUREBITS
+        | libc::PR_GET_CHILD_SUBREAPER => {}
+        libc::PR_SET_PDEATHSIG => v.push(("arg2", consts::signal(call.arg(1)))),
+        libc::PR_SET_DUMPABLE | libc::PR_SET_KEEPCAPS | libc::PR_SET_CHILD_SUBREAPER => {
+            v.push(("arg2", Value::UInt(call.arg(1))))
+        }
+        libc::PR_SET_NO_NEW_PRIVS => {
+            for (i, name) in REST.iter().enumerate() {
+                v.push((name, Value::UInt(call.arg(i + 1))));
+            }
+        }
+        libc::PR_SET_NAME | libc::PR_GET_NAME => v.push(("arg2", Value::Ptr(call.arg(1)))),
+        _ => {
+            for (i, name) in REST.iter().enumerate() {
+                v.push((name, Value::Hex(call.arg(i + 1))));
+            }
+        }
+    }
+    v
+}
+
+/// futex: the arguments each operation uses.
+fn futex_args(call: &Call<'_>) -> Vec<(&'static str, Value)> {
+    let op = call.arg(1) as i32;
+    let cmd = op & libc::FUTEX_CMD_MASK;
+    let mut v = vec![
+        ("uaddr", Value::Ptr(call.arg(0))),
+        ("op", consts::futex_op(call.arg(1))),
+        ("val", Value::Int(call.arg(2) as u32 as i32 as i64)),
+    ];
+    let timeout = ("utime", Value::Ptr(call.arg(3)));
+    match cmd {
+        libc::FUTEX_WAKE => {}
+        libc::FUTEX_WAIT => v.push(timeout),
+        libc::FUTEX_WAIT_BITSET | libc::FUTEX_WAKE_BITSET => {
+            v.push(timeout);
+            let bits = call.arg(5) as u32;
+            v.push((
+                "val3",
+                if bits == u32::MAX {
+                    Value::Sym("FUTEX_BITSET_MATCH_ANY")
+                } else {
+                    Value::Hex(bits.into())
+                },
+            ));
+        }
+        libc::FUTEX_REQUEUE => {
+            v.push(("val2", Value::UInt(call.arg(3))));
+            v.push(("uaddr2", Value::Ptr(call.arg(4))));
+        }
+        libc::FUTEX_CMP_REQUEUE => {
+            v.push(("val2", Value::UInt(call.arg(3))));
+            v.push(("uaddr2", Value::Ptr(call.arg(4))));
+            v.push(("val3", Value::Int(call.arg(5) as u32 as i32 as i64)));
+        }
+        libc::FUTEX_LOCK_PI | libc::FUTEX_LOCK_PI2 => v[2] = ("utime", Value::Ptr(call.arg(3))),
+        libc::FUTEX_UNLOCK_PI | libc::FUTEX_TRYLOCK_PI => {
+            v.truncate(2);
+        }
+        _ => {
+            v.push(timeout);
+            v.push(("uaddr2", Value::Ptr(call.arg(4))));
+            v.push(("val3", Value::Hex(call.arg(5))));
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::CAP_STR;
+
+    #[test]
+    fn every_spec_matches_its_signature() {
+        for s in SPECS {
+            let sig = super::super::signatures::by_name(s.name)
+                .unwrap_or_else(|| panic!("{}: not in the signature table", s.name));
+            assert_eq!(
+                sig.args.len(),
+                s.args.len(),
+                "{}: {} decoders for {} arguments",
+                s.name,
+                s.args.len(),
+                sig.args.len()
+            );
+        }
+    }
+
+    /// Capture records as the kernel lays them out.
+    fn records(caps: &[(u8, u8, u16, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for &(arg, kind, flags, data) in caps {
+            out.push(arg);
+            out.push(kind);
+            out.extend_from_slice(&flags.to_ne_bytes());
+            out.extend_from_slice(&(data.len() as u32).to_ne_bytes());
+            out.extend_from_slice(data);
+            while out.len() % 8 != 0 {
+                out.push(0);
+            }
+        }
+        out
+    }
+
+    fn text_of(name: &str, args: [u64; 6], ret: i64, raw: &[u8]) -> String {
+        let call = Call {
+            nr: syscalls::number(name).unwrap(),
+            args,
+            ret,
+            returned: true,
+            captures: Captures::new(raw).unwrap(),
+            string_limit: 8,
+        };
+        let d = decode_call(&call).unwrap();
+        let mut out = Vec::new();
+        for (i, (_, v)) in d.args.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b", ");
+            }
+            super::super::render::text(v, &mut out);
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    const AT_FDCWD: u64 = libc::AT_FDCWD as i64 as u64;
+
+    #[test]
+    fn paths_and_buffers_from_captures() {
+        let raw = records(&[(1, CAP_STR, 0, b"/etc/passwd\0")]);
+        assert_eq!(
+            text_of("openat", [AT_FDCWD, 0x1000, 0x80000, 0, 0, 0], 3, &raw),
+            "AT_FDCWD, \"/etc/passwd\", O_RDONLY|O_CLOEXEC"
+        );
+        // O_CREAT brings the mode in.
+        assert_eq!(
+            text_of("openat", [AT_FDCWD, 0x1000, 0x241, 0o640, 0, 0], 3, &raw),
+            "AT_FDCWD, \"/etc/passwd\", O_WRONLY|O_CREAT|O_TRUNC, 0640"
+        );
+        // A buffer longer than -s (8 here) is cut and marked.
+        let raw = records(&[(1, CAP_BUF, 0, b"hello world\n")]);
+        assert_eq!(
+            text_of("read", [3, 0x1000, 4096, 0, 0, 0], 12, &raw),
+            "3, \"hello wo\"..., 4096"
+        );
+        // Truncated by the kernel: marked too.
+        let raw = records(&[(1, CAP_BUF, CAPR_TRUNC_T, b"abc")]);
+        assert_eq!(
+            text_of("write", [1, 0x1000, 100, 0, 0, 0], 100, &raw),
+            "1, \"abc\"..., 100"
+        );
+    }
+
+    const CAPR_TRUNC_T: u16 = super::super::CAPR_TRUNC;
+    const CAPR_FAULT_T: u16 = super::super::CAPR_FAULT;
+
+    #[test]
+    fn unreadable_and_missing_memory_shows_the_pointer() {
+        let raw = records(&[(1, CAP_STR, CAPR_FAULT_T, b"")]);
+        assert_eq!(
+            text_of("openat", [AT_FDCWD, 0xdead0, 0, 0, 0, 0], -14, &raw),
+            "AT_FDCWD, 0xdead0, O_RDONLY"
+        );
+        // Output structs of a failed call are not read: the pointer.
+        assert_eq!(
+            text_of("newfstatat", [AT_FDCWD, 0x1000, 0x2000, 0, 0, 0], -2, &[]),
+            "AT_FDCWD, 0x1000, 0x2000, 0"
+        );
+        // NULL stays NULL.
+        assert_eq!(text_of("brk", [0; 6], 0x5000, &[]), "NULL");
+    }
+
+    #[test]
+    fn execve_from_the_new_image_and_from_a_failed_call() {
+        let raw = records(&[
+            (0, CAP_EXEC, 0, b"/bin/ls\0"),
+            (1, CAP_EXEC, 0, b"ls\0-l\0"),
+            (2, CAP_EXEC, 0, &3u32.to_ne_bytes()),
+        ]);
+        assert_eq!(
+            text_of("execve", [0x10, 0x20, 0x30, 0, 0, 0], 0, &raw),
+            "\"/bin/ls\", [\"ls\", \"-l\"], 0x30 /* 3 vars */"
+        );
+        let mut argv = vec![0u8; 2 * 256];
+        argv[..3].copy_from_slice(b"sh\0");
+        argv[256..259].copy_from_slice(b"-c\0");
+        let raw = records(&[
+            (0, CAP_STR, 0, b"/nope\0"),
+            (1, CAP_STRV, 0, &argv),
+            (2, CAP_COUNT, 0, &1u32.to_ne_bytes()),
+        ]);
+        assert_eq!(
+            text_of("execve", [0x10, 0x20, 0x30, 0, 0, 0], -2, &raw),
+            "\"/nope\", [\"sh\", \"-c\"], 0x30 /* 1 var */"
+        );
+    }
+
+    #[test]
+    fn malformed_capture_records_are_rejected() {
+        // A length running past the end.
+        let mut raw = records(&[(1, CAP_STR, 0, b"abcd")]);
+        raw[4] = 200;
+        assert!(Captures::new(&raw).is_err());
+        // A header cut short.
+        assert!(Captures::new(&[1, 2, 3]).is_err());
+        assert!(Captures::new(&[]).is_ok());
+    }
+
+    #[test]
+    fn plans_fit_the_kernel() {
+        let max = types::syscall_event::default().args.len();
+        for (nr, caps) in plan() {
+            assert!(caps.len() <= 4, "syscall {nr}: {} captures", caps.len());
+            for c in caps {
+                assert!((c.arg as usize) < max);
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Decoded argument values: one typed form that both the strace-style text and the JSON render.
+//!
+//! A decoder turns a raw register value (plus any user memory the kernel
+//! captured for it) into a [`Value`]. Text output prints it the way strace
+//! does (`O_RDONLY|O_CLOEXEC`, `"/etc/passwd"`, `{sa_family=AF_INET, ...}`);
+//! JSON prints typed fields (`["O_RDONLY","O_CLOEXEC"]`, `"/etc/passwd"`,
+//! `{"sa_family":"AF_INET",...}`). The raw value always travels beside it in
+//! the event, so a lossy decoding never hides what the kernel saw.
+
+/// One decoded argument (or struct field, or return value).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// Signed decimal (`-1`, `4096`).
+    Int(i64),
+    /// Unsigned decimal.
+    UInt(u64),
+    /// Hexadecimal number (`0x1f`); not a pointer.
+    Hex(u64),
+    /// Octal number with a leading 0 (`0644`, `0`), like file modes.
+    Octal(u64),
+    /// A pointer we do not follow: `NULL` or `0x7ffd...`.
+    Ptr(u64),
+    /// A named constant (`AT_FDCWD`, `SEEK_SET`, `AF_INET`, `SIGCHLD`).
+    Sym(&'static str),
+    /// Bit flags: the names of the known bits, and the bits left over
+    /// (printed in hex after the names; `0` with no names prints as `0`).
+    Flags { names: Vec<&'static str>, rest: u64 },
+    /// A byte string read from user memory (paths, buffers), shown quoted and
+    /// escaped. `truncated`: the call's data was longer than what was
+    /// captured (strace's trailing `...`).
+    Str { bytes: Vec<u8>, truncated: bool },
+    /// Memory that could not be read: the pointer is shown instead.
+    Unreadable(u64),
+    /// A struct: named fields in order. `more`: fields left out (strace's `...`).
+    Struct {
+        fields: Vec<(&'static str, Value)>,
+        more: bool,
+    },
+    /// An array of values (`[SIGINT SIGTERM]` uses [`Value::SigSet`] instead).
+    Array { items: Vec<Value>, more: bool },
+    /// A signal set, shown as strace does: `[INT TERM]`, or `~[...]` when
+    /// more than half the signals are set (then the names are the ones *not* set).
+    SigSet {
+        names: Vec<&'static str>,
+        inverted: bool,
+    },
+    /// A call with arguments, for strace's forms like `htons(443)`,
+    /// `inet_addr("1.2.3.4")`, `makedev(0x1, 0x3)`.
+    Call {
+        func: &'static str,
+        args: Vec<Value>,
+    },
+    /// A comment after the value (`0x7ffc... /* 12 vars */`).
+    Commented { value: Box<Value>, comment: String },
+    /// Free text for forms none of the above express (`WIFEXITED(s) && ...`).
+    Text(String),
+}
+
+impl Value {
+    /// A struct from `(name, value)` pairs.
+    pub fn record(fields: Vec<(&'static str, Value)>) -> Self {
+        Value::Struct {
+            fields,
+            more: false,
+        }
+    }
+
+    /// A string without truncation.
+    pub fn str(bytes: &[u8]) -> Self {
+        Value::Str {
+            bytes: bytes.to_vec(),
+            truncated: false,
+        }
+    }
+
+    /// Flags from a table of `(bit, name)`: every named bit that is set, in
+    /// table order, and the remainder. Multi-bit masks must come before
+    /// their single bits in the table.
+    pub fn flags(value: u64, table: &[(u64, &'static str)]) -> Self {
+        let mut names = Vec::new();
+        let mut rest = value;
+        for &(bits, name) in table {
+            if bits != 0 && rest & bits == bits {
+                names.push(name);
+                rest &= !bits;
+            }
+        }
+        Value::Flags { names, rest }
+    }
+}
