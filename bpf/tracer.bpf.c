@@ -395,21 +395,36 @@ static __always_inline __u32 put_strv(struct capture_scratch *s, __u64 off,
 	return capture_used(c);
 }
 
-/* How many entries a NULL-terminated pointer array has (execve envp). */
+/* How many entries a NULL-terminated pointer array has (execve envp).
+ * Read eight pointers at a time: a loop the verifier walks 32 times, not
+ * 256. A block that cannot be read whole (the array ends just before an
+ * unmapped page) is read one pointer at a time. */
+#define COUNT_BLOCK 8
 static __always_inline __u32 put_count(struct capture_scratch *s, __u64 off,
 				       __u8 arg, const void *ptr)
 {
+	const void *p[COUNT_BLOCK];
 	__u16 flags = CAPR_TRUNC;
-	__u32 n;
+	__u32 n = 0;
+	int i, j;
 
-	for (n = 0; n < AIF_COUNT_MAX; n++) {
-		const void *p;
-
-		if (bpf_probe_read_user(&p, sizeof(p), ptr + n * sizeof(p))) {
-			flags = CAPR_FAULT;
+	for (i = 0; i < AIF_COUNT_MAX / COUNT_BLOCK; i++) {
+		if (bpf_probe_read_user(p, sizeof(p), ptr + i * sizeof(p))) {
+			for (j = 0; j < COUNT_BLOCK; j++) {
+				if (bpf_probe_read_user(&p[0], sizeof(p[0]),
+							ptr + (i * COUNT_BLOCK + j) * sizeof(p[0])) ||
+				    !p[0])
+					break;
+			}
+			n = i * COUNT_BLOCK + j;
+			flags = j < COUNT_BLOCK && !p[0] ? 0 : CAPR_FAULT;
 			break;
 		}
-		if (!p) {
+		for (j = 0; j < COUNT_BLOCK; j++)
+			if (!p[j])
+				break;
+		n = i * COUNT_BLOCK + j;
+		if (j < COUNT_BLOCK) {
 			flags = 0;
 			break;
 		}
@@ -499,6 +514,7 @@ static __always_inline __u64 capture_args(struct capture_scratch *s,
 		struct capture_spec spec = capture_plan[nr][i];
 		const void *ptr;
 		__u32 limit;
+		long len;
 
 		if (spec.kind == CAP_NONE || spec.arg >= AIF_SYSCALL_ARGS)
 			break;
@@ -514,22 +530,22 @@ static __always_inline __u64 capture_args(struct capture_scratch *s,
 			break;
 		/* `& 7`: the check above may be on another copy of the byte. */
 		ptr = (const void *)st->args[spec.arg & 7];
-		switch (spec.kind) {
-		case CAP_STR:
+		if (spec.kind == CAP_STR) {
 			off += put_str(s, off, spec.arg, CAP_STR, ptr);
-			break;
-		case CAP_BUF:
+			continue;
+		}
+		/* CAP_BUF and CAP_FIXED share one put_bytes(): each inlined
+		 * copy is more for the verifier to walk. */
+		if (spec.kind == CAP_FIXED) {
+			len = spec.size;
+			limit = AIF_CAPTURE_MAX;
+		} else {
+			len = capture_len(&spec, st, ret);
 			limit = spec.flags & CAP_F_LIMIT ? string_limit : AIF_CAPTURE_MAX;
 			if (spec.size && spec.size < limit)
 				limit = spec.size;
-			off += put_bytes(s, off, spec.arg, CAP_BUF, ptr,
-					 capture_len(&spec, st, ret), limit);
-			break;
-		case CAP_FIXED:
-			off += put_bytes(s, off, spec.arg, CAP_FIXED, ptr,
-					 spec.size, AIF_CAPTURE_MAX);
-			break;
 		}
+		off += put_bytes(s, off, spec.arg, spec.kind, ptr, len, limit);
 	}
 	return off;
 }
