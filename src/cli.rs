@@ -75,6 +75,14 @@ pub struct TraceArgs {
           value_parser = clap::value_parser!(u32).range(0..=4096))]
     pub string_limit: u32,
 
+    /// Print only a summary at the end (time, calls and errors per syscall), like strace -c.
+    #[arg(short = 'c', long)]
+    pub summary_only: bool,
+
+    /// Print the events and the summary at the end, like strace -C.
+    #[arg(short = 'C', long, conflicts_with = "summary_only")]
+    pub summary: bool,
+
     /// Raw arguments only: no user memory is read (paths, buffers, structs).
     #[arg(long)]
     pub raw: bool,

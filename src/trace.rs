@@ -10,7 +10,7 @@ use anyhow::Context;
 use libbpf_rs::OpenObject;
 
 use crate::capture::reader::{Reader, Waker};
-use crate::cli::TraceArgs;
+use crate::cli::{Format, TraceArgs};
 use crate::decode::syscalls::Selection;
 use crate::error::{user, Kind};
 use crate::kernel::counters::Counters;
@@ -18,7 +18,7 @@ use crate::kernel::features::Features;
 use crate::kernel::{loader, preflight};
 use crate::launch;
 use crate::output::stats::{self, Stats};
-use crate::output::{Clock, Formatter};
+use crate::output::{summary, Clock, Formatter};
 use crate::pipeline::Pipeline;
 
 /// After Ctrl-C/SIGTERM, how long a launched command gets to exit while we keep tracing.
@@ -157,6 +157,21 @@ fn mark_running_threads(
     Ok(())
 }
 
+/// The `-c`/`-C` summary, after the events on the same output.
+fn write_summary(
+    format: Format,
+    rows: &[stats::SyscallCount],
+    mut out: Box<dyn Write + Send>,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    match format {
+        Format::Json => summary::json(rows, &mut buf),
+        Format::Text => summary::text(rows, &mut buf)?,
+    }
+    out.write_all(&buf)?;
+    out.flush()
+}
+
 fn open_output(args: &TraceArgs) -> anyhow::Result<Box<dyn Write + Send>> {
     match &args.output {
         None => Ok(Box::new(std::io::stdout())),
@@ -282,7 +297,14 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let write_failed = Arc::new(AtomicBool::new(false));
     let pipeline = Pipeline::start(
         args.workers.unwrap_or_else(default_workers),
-        Formatter::new(args.format, Clock::new(), args.string_limit as usize),
+        {
+            let f = Formatter::new(args.format, Clock::new(), args.string_limit as usize);
+            if args.summary_only {
+                f.without_events()
+            } else {
+                f
+            }
+        },
         out,
         Arc::clone(&write_failed),
     )?;
@@ -348,7 +370,13 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     loader::detach(&mut skel);
     let rstats = reader.finish()?;
     let elapsed = started.elapsed();
-    let (counts, write_result) = pipeline.finish()?;
+    let finished = pipeline.finish()?;
+    let counts = finished.counts;
+    let mut write_result = finished.result;
+    let per_syscall = Stats::per_syscall_from(&counts);
+    if (args.summary || args.summary_only) && write_result.is_ok() {
+        write_result = write_summary(args.format, &per_syscall, finished.out);
+    }
 
     let (cpu_user_ns, cpu_system_ns) = stats::cpu_times();
     let (peak_rss_kb, private_rss_kb) = stats::memory_kb();
@@ -373,7 +401,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         cpu_system_ns: cpu_system_ns.saturating_sub(cpu_system_at_start),
         peak_rss_kb,
         private_rss_kb,
-        per_syscall: Stats::per_syscall_from(&counts),
+        per_syscall,
     };
     let mut summary = Vec::new();
     st.write_text(&mut summary)?;

@@ -78,6 +78,21 @@ fn launch_output_matches_the_schema() {
     run.assert_code(0);
     validate_all(&v, &run.stdout);
     assert!(run.stdout.contains("\"thread\":true"));
+    // Decoded arguments of a real program (files, memory, signals,
+    // sockets), and the -C summary at the end.
+    let run = trace_cmd(
+        &["-C"],
+        &[
+            "/usr/bin/python3",
+            "-S",
+            "-c",
+            "import socket; socket.socket().close(); open('/etc/hostname').read()",
+        ],
+    );
+    run.assert_code(0);
+    let types = validate_all(&v, &run.stdout);
+    assert!(types.contains("summary"), "{types:?}");
+    assert!(run.stdout.contains("\"args\":{"));
 }
 
 #[test]

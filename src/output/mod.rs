@@ -2,6 +2,7 @@
 pub mod clock;
 pub mod json;
 pub mod stats;
+pub mod summary;
 pub mod text;
 
 use std::sync::OnceLock;
@@ -21,6 +22,8 @@ pub struct Formatter {
     clock: Clock,
     /// `-s`: bytes of buffer data shown.
     string_limit: usize,
+    /// False with `-c`: only counted, not printed.
+    events: bool,
 }
 
 /// The decoders' view of a syscall record.
@@ -140,10 +143,21 @@ impl Formatter {
             format,
             clock,
             string_limit,
+            events: true,
         }
     }
 
+    /// Counts events without printing them (`-c`); loss and malformed
+    /// records are still printed.
+    pub fn without_events(mut self) -> Self {
+        self.events = false;
+        self
+    }
+
     pub fn event(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        if !self.events {
+            return;
+        }
         match self.format {
             Format::Json => self.json_event(ev, out),
             Format::Text => text::event(ev, self.string_limit, out),

@@ -17,6 +17,8 @@ pub struct Counts {
     pub lost_records: u64,
     pub calls: Vec<u64>,
     pub errors: Vec<u64>,
+    /// Time spent in each syscall (entry to exit), ns.
+    pub time_ns: Vec<u64>,
 }
 
 impl Default for Counts {
@@ -30,6 +32,7 @@ impl Default for Counts {
             lost_records: 0,
             calls: vec![0; SELECTION_BITS],
             errors: vec![0; SELECTION_BITS],
+            time_ns: vec![0; SELECTION_BITS],
         }
     }
 }
@@ -41,6 +44,7 @@ impl Counts {
                 self.syscalls += 1;
                 if let Some(c) = self.calls.get_mut(e.nr as usize) {
                     *c += 1;
+                    self.time_ns[e.nr as usize] += e.duration_ns;
                     if super::is_error(e.ret) {
                         self.errors[e.nr as usize] += 1;
                     }
@@ -65,6 +69,9 @@ impl Counts {
         for (a, b) in self.errors.iter_mut().zip(&other.errors) {
             *a += b;
         }
+        for (a, b) in self.time_ns.iter_mut().zip(&other.time_ns) {
+            *a += b;
+        }
     }
 
     pub fn events(&self) -> u64 {
@@ -72,11 +79,13 @@ impl Counts {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SyscallCount {
     pub syscall: String,
     pub calls: u64,
     pub errors: u64,
+    /// Total time in the call, entry to exit.
+    pub time_ns: u64,
 }
 
 /// Everything reported at exit; also written as JSON with --stats-file.
@@ -147,6 +156,7 @@ impl Stats {
                 syscall: syscall_name(nr as u32, &mut buf).to_owned(),
                 calls,
                 errors: counts.errors[nr],
+                time_ns: counts.time_ns[nr],
             })
             .collect();
         v.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.syscall.cmp(&b.syscall)));

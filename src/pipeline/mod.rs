@@ -51,7 +51,7 @@ pub struct Pipeline {
     batch_pool: Receiver<Batch>,
     tx: Option<Sender<Batch>>,
     workers: Vec<JoinHandle<Counts>>,
-    writer: JoinHandle<std::io::Result<()>>,
+    writer: JoinHandle<(Box<dyn Write + Send>, std::io::Result<()>)>,
 }
 
 /// Formats one batch, counting what it saw.
@@ -105,7 +105,7 @@ fn writer(
     mut out: Box<dyn Write + Send>,
     failed: Arc<AtomicBool>,
     pool: Sender<Vec<u8>>,
-) -> std::io::Result<()> {
+) -> (Box<dyn Write + Send>, std::io::Result<()>) {
     let mut next = 0u64;
     let mut parked: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
     let mut result = Ok(());
@@ -129,7 +129,15 @@ fn writer(
     if result.is_ok() {
         result = out.flush();
     }
-    result
+    (out, result)
+}
+
+/// What a finished pipeline hands back.
+pub struct Finished {
+    pub counts: Counts,
+    pub out: Box<dyn Write + Send>,
+    /// The first write error, if any.
+    pub result: std::io::Result<()>,
 }
 
 impl Pipeline {
@@ -180,8 +188,9 @@ impl Pipeline {
         }
     }
 
-    /// Waits for everything queued to be written; returns the merged counts.
-    pub fn finish(mut self) -> anyhow::Result<(Counts, std::io::Result<()>)> {
+    /// Waits for everything queued to be written; returns the merged counts
+    /// and the output (for what follows the events, such as a summary).
+    pub fn finish(mut self) -> anyhow::Result<Finished> {
         drop(self.tx.take());
         let mut total = Counts::default();
         for w in self.workers {
@@ -190,11 +199,15 @@ impl Pipeline {
                 .map_err(|_| anyhow::anyhow!("a formatting thread panicked"))?;
             total.merge(&c);
         }
-        let res = self
+        let (out, result) = self
             .writer
             .join()
             .map_err(|_| anyhow::anyhow!("the writer thread panicked"))?;
-        Ok((total, res))
+        Ok(Finished {
+            counts: total,
+            out,
+            result,
+        })
     }
 }
 

@@ -1,0 +1,163 @@
+//! Decoded arguments in JSON, -s, and the -c/-C summaries, on a program
+//! with known syscalls (tests/fixtures/known.c).
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+/// The known fixture's calls after its last getppid.
+fn tail(ev: &Events) -> Vec<Value> {
+    let sys = ev.syscalls();
+    let last = sys.iter().rposition(|e| e["syscall"] == "getppid").unwrap();
+    sys[last + 1..].to_vec()
+}
+
+#[test]
+fn arguments_are_named_and_typed() {
+    let fx = Fixture::build("known");
+    // -s 200: argv strings are cut at -s, like strace (the exec event has them whole).
+    let run = trace_cmd(&["-s", "200"], &[fx.path(), "3"]);
+    run.assert_code(3);
+    let ev = run.events();
+    let t = tail(&ev);
+    let names: Vec<&str> = t.iter().map(|e| s(e, "syscall")).collect();
+    assert_eq!(names, ["openat", "openat", "write", "close", "exit_group"]);
+
+    let missing = &t[0]["args"];
+    assert_eq!(missing["dfd"], "AT_FDCWD", "{missing}");
+    assert_eq!(
+        missing["filename"],
+        "/nonexistent-ai-forensics-test/missing"
+    );
+    assert_eq!(missing["flags"], json!(["O_RDONLY"]));
+    assert!(
+        missing.get("mode").is_none(),
+        "no O_CREAT, no mode: {missing}"
+    );
+    let devnull = &t[1]["args"];
+    assert_eq!(devnull["filename"], "/dev/null");
+    assert_eq!(devnull["flags"], json!(["O_WRONLY"]));
+    let fd = i(&t[1], "ret");
+    let write = &t[2]["args"];
+    assert_eq!(write["fd"], json!(fd));
+    assert_eq!(write["buf"], "hello");
+    assert_eq!(write["count"], 5);
+    assert_eq!(t[3]["args"]["fd"], json!(fd));
+    assert_eq!(t[4]["args"]["error_code"], 3);
+    // Raw values stay beside the decoded ones.
+    assert_eq!(t[2]["raw_args"][2], "0x5");
+
+    // The execve shows the path, argv and the environment's size.
+    let execve = &ev.named("execve")[0]["args"];
+    assert_eq!(execve["filename"], fx.path());
+    assert_eq!(execve["argv"], json!([fx.path(), "3"]));
+    let vars = s(&execve["envp"], "comment");
+    let n: u64 = vars.strip_suffix(" vars").unwrap().parse().unwrap();
+    assert!(n > 0, "{execve}");
+}
+
+#[test]
+fn string_limit_cuts_buffers_not_paths() {
+    let fx = Fixture::build("known");
+    let run = trace_cmd(&["-s", "3"], &[fx.path(), "1"]);
+    run.assert_code(3);
+    let t = tail(&run.events());
+    assert_eq!(
+        t[2]["args"]["buf"],
+        json!({"data": "hel", "truncated": true})
+    );
+    assert_eq!(
+        t[0]["args"]["filename"],
+        "/nonexistent-ai-forensics-test/missing"
+    );
+    let run = trace_cmd(&["--format", "text", "-s", "3"], &[fx.path(), "1"]);
+    assert!(
+        run.stdout.contains(r#"write(3, "hel"..., 5) = 5"#),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn raw_mode_reads_no_memory() {
+    let fx = Fixture::build("known");
+    let run = trace_cmd(&["--raw"], &[fx.path(), "1"]);
+    run.assert_code(3);
+    let t = tail(&run.events());
+    // Registers still decode; memory is not read: the pointer is shown.
+    assert_eq!(t[1]["args"]["flags"], json!(["O_WRONLY"]));
+    assert!(t[1]["args"]["filename"].as_str().unwrap().starts_with("0x"));
+}
+
+/// Rows of strace's -c table: name -> (calls, errors).
+fn table(text: &str) -> std::collections::BTreeMap<String, (u64, u64)> {
+    let start = text
+        .find("% time     seconds  usecs/call     calls    errors syscall")
+        .unwrap_or_else(|| panic!("no summary table in {text}"));
+    text[start..]
+        .lines()
+        .skip(2)
+        .filter(|l| !l.starts_with("------"))
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let name = f.last().unwrap().to_string();
+            let calls = f[3].parse().unwrap();
+            let errors = if f.len() == 6 {
+                f[4].parse().unwrap()
+            } else {
+                0
+            };
+            (name, (calls, errors))
+        })
+        .collect()
+}
+
+#[test]
+fn summary_only_prints_the_table() {
+    let fx = Fixture::build("known");
+    let run = trace_cmd(&["-c", "--format", "text"], &[fx.path(), "7"]);
+    run.assert_code(3);
+    assert!(
+        !run.stdout.contains("getppid()"),
+        "-c prints no calls: {}",
+        run.stdout
+    );
+    let rows = table(&run.stdout);
+    assert_eq!(rows["getppid"], (7, 0));
+    assert_eq!(rows["write"], (1, 0));
+    assert!(rows["openat"].1 >= 1, "the missing file: {rows:?}");
+    let total: u64 = rows
+        .iter()
+        .filter(|(n, _)| *n != "total")
+        .map(|(_, v)| v.0)
+        .sum();
+    assert_eq!(rows["total"].0, total);
+}
+
+#[test]
+fn summary_in_json_is_one_event() {
+    let fx = Fixture::build("known");
+    let run = trace_cmd(&["-c"], &[fx.path(), "7"]);
+    run.assert_code(3);
+    let lines = parse_json_lines(&run.stdout);
+    assert_eq!(lines.len(), 1, "{}", run.stdout);
+    let sum = &lines[0];
+    assert_eq!(sum["type"], "summary");
+    let getppid = sum["syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["syscall"] == "getppid")
+        .unwrap();
+    assert_eq!(getppid["calls"], 7);
+    assert_eq!(getppid["errors"], 0);
+
+    // -C: the events, then the summary.
+    let run = trace_cmd(&["-C"], &[fx.path(), "7"]);
+    let lines = parse_json_lines(&run.stdout);
+    assert_eq!(lines.last().unwrap()["type"], "summary");
+    assert_eq!(
+        lines.iter().filter(|e| e["syscall"] == "getppid").count(),
+        7
+    );
+}
