@@ -267,9 +267,9 @@ mod tests {
         }
         orderer.end_pass(std::time::Instant::now(), n, 0, true);
         drop(orderer);
-        let (counts, res) = p.finish().unwrap();
-        res.unwrap();
-        assert_eq!(counts.syscalls, n);
+        let done = p.finish().unwrap();
+        done.result.unwrap();
+        assert_eq!(done.counts.syscalls, n);
         let text = String::from_utf8(shared.0.lock().unwrap().clone()).unwrap();
         let seqs: Vec<u64> = text
             .lines()
