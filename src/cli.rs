@@ -83,6 +83,11 @@ pub struct TraceArgs {
     #[arg(short = 'C', long, conflicts_with = "summary_only")]
     pub summary: bool,
 
+    /// Show what file descriptors refer to, like strace -y (`read(3</etc/passwd>, ...)`;
+    /// JSON: `fd_paths`), and relative paths made absolute (JSON: `abs_paths`).
+    #[arg(short = 'y', long)]
+    pub decode_fds: bool,
+
     /// Raw arguments only: no user memory is read (paths, buffers, structs).
     #[arg(long)]
     pub raw: bool,

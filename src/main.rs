@@ -2,6 +2,7 @@
 mod capture;
 mod cli;
 mod decode;
+mod enrich;
 mod error;
 mod floor;
 mod kernel;

@@ -12,6 +12,7 @@ use libbpf_rs::OpenObject;
 use crate::capture::reader::{Reader, Waker};
 use crate::cli::{Format, TraceArgs};
 use crate::decode::syscalls::Selection;
+use crate::enrich::{fds, Annotate};
 use crate::error::{user, Kind};
 use crate::kernel::counters::Counters;
 use crate::kernel::features::Features;
@@ -321,9 +322,19 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
     let setup_ns = setup_started.elapsed().as_nanos() as u64;
     let (cpu_user_at_start, cpu_system_at_start) = stats::cpu_times();
+    let mut tracker = args
+        .decode_fds
+        .then(|| fds::Tracker::new(Some("/proc".into())));
     let mut reaper = None;
     if let Some(child) = held {
         let pid = child.pid;
+        // The command starts in our directory.
+        if let Some(t) = &mut tracker {
+            if let Ok(cwd) = std::env::current_dir() {
+                t.set_cwd(pid, &cwd.to_string_lossy());
+            }
+            t.inherit_std_fds(pid);
+        }
         let waker = waker.clone();
         let (state, handle) = launch::spawn_reaper(pid, move || waker.wake())?;
         reaper = Some((state, handle));
@@ -339,7 +350,8 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let counters = unsafe { Counters::new(bss) };
     let ring = loader::handle(&skel.maps.events)?;
     let watched = loader::handle(&skel.maps.watched)?;
-    let mut reader = Reader::new(&ring, counters, pipeline.sink(), waker)?;
+    let sink = Annotate::new(pipeline.sink(), tracker);
+    let mut reader = Reader::new(&ring, counters, sink, waker)?;
     let pid_mode = matches!(target, Target::Pids(_));
     let mut stop_at: Option<Instant> = None;
     let mut last_watch_check = Instant::now();

@@ -161,3 +161,57 @@ fn summary_in_json_is_one_event() {
         7
     );
 }
+
+#[test]
+fn descriptors_and_relative_paths_with_y() {
+    let fx = Fixture::build("known");
+    let run = trace_cmd(&["-y"], &[fx.path(), "1"]);
+    run.assert_code(3);
+    let t = tail(&run.events());
+    let cwd = std::env::current_dir().unwrap();
+    assert_eq!(t[1]["fd_paths"]["ret"], "/dev/null", "{}", t[1]);
+    assert_eq!(t[1]["fd_paths"]["dfd"], cwd.to_str().unwrap(), "{}", t[1]);
+    assert_eq!(t[2]["fd_paths"]["fd"], "/dev/null", "{}", t[2]);
+    assert_eq!(t[3]["fd_paths"]["fd"], "/dev/null", "{}", t[3]);
+
+    // A relative path after a chdir, and a pipe.
+    let run = trace_cmd(
+        &["-y", "--format", "text"],
+        &["/bin/sh", "-c", "cd /etc && exec cat hostname"],
+    );
+    run.assert_code(0);
+    let open = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("openat(") && l.contains("\"hostname\""))
+        .unwrap_or_else(|| panic!("no open of hostname in {}", run.stdout));
+    assert!(
+        open.contains("openat(AT_FDCWD</etc>, \"hostname\", O_RDONLY) = 3</etc/hostname>"),
+        "{open}"
+    );
+    let run = trace_cmd(
+        &["-y"],
+        &["/bin/sh", "-c", "cd /etc && exec cat hostname >/dev/null"],
+    );
+    let ev = run.events();
+    let open = ev
+        .named("openat")
+        .into_iter()
+        .find(|e| e["args"]["filename"] == "hostname")
+        .unwrap();
+    assert_eq!(open["abs_paths"]["filename"], "/etc/hostname", "{open}");
+    let run = trace_cmd(
+        &["-y"],
+        &[
+            "/usr/bin/python3",
+            "-S",
+            "-c",
+            "import os; r, w = os.pipe(); os.write(w, b'x')",
+        ],
+    );
+    let ev = run.events();
+    let pipe = ev.named("pipe2")[0];
+    let r = s(&pipe["fd_paths"], "fildes[0]");
+    assert!(r.starts_with("pipe:["), "{pipe}");
+    assert_eq!(ev.named("write").last().unwrap()["fd_paths"]["fd"], r);
+}

@@ -81,7 +81,7 @@ fn launch_output_matches_the_schema() {
     // Decoded arguments of a real program (files, memory, signals,
     // sockets), and the -C summary at the end.
     let run = trace_cmd(
-        &["-C"],
+        &["-C", "-y"],
         &[
             "/usr/bin/python3",
             "-S",

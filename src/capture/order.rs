@@ -32,6 +32,9 @@ pub struct Batch {
     pub index: u64,
     pub data: Vec<u8>,
     pub items: Vec<Item>,
+    /// With -y: what the stream's history adds to each item (parallel to
+    /// `items`), else empty.
+    pub notes: Vec<Option<Box<crate::enrich::Notes>>>,
 }
 
 impl Batch {
@@ -172,6 +175,7 @@ impl<S: BatchSink> Orderer<S> {
             Some(mut b) => {
                 b.data.clear();
                 b.items.clear();
+                b.notes.clear();
                 b.index = index;
                 b
             }
@@ -179,6 +183,7 @@ impl<S: BatchSink> Orderer<S> {
                 index,
                 data: Vec::with_capacity(self.batch.data.capacity()),
                 items: Vec::with_capacity(self.max_items),
+                notes: Vec::new(),
             },
         };
         let batch = std::mem::replace(&mut self.batch, next);

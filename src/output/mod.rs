@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use crate::cli::Format;
 use crate::decode::table::{self, Call};
 use crate::decode::{self, comm_bytes, render, split_argv, Captures, Event};
+use crate::enrich::Notes;
 use crate::kernel::types;
 use json::key;
 
@@ -24,6 +25,20 @@ pub struct Formatter {
     string_limit: usize,
     /// False with `-c`: only counted, not printed.
     events: bool,
+}
+
+/// `{"k":"v",...}` from string pairs.
+fn json_map<'a>(o: &mut Vec<u8>, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
+    o.push(b'{');
+    for (i, (k, v)) in pairs.enumerate() {
+        if i > 0 {
+            o.push(b',');
+        }
+        serde_json::to_writer(&mut *o, k).expect("writing to a Vec cannot fail");
+        o.push(b':');
+        serde_json::to_writer(&mut *o, v).expect("writing to a Vec cannot fail");
+    }
+    o.push(b'}');
 }
 
 /// The decoders' view of a syscall record.
@@ -154,13 +169,14 @@ impl Formatter {
         self
     }
 
-    pub fn event(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+    /// One event; `notes` is what -y adds (descriptor paths, absolute paths).
+    pub fn event(&mut self, ev: &Event<'_>, notes: Option<&Notes>, out: &mut Vec<u8>) {
         if !self.events {
             return;
         }
         match self.format {
-            Format::Json => self.json_event(ev, out),
-            Format::Text => text::event(ev, self.string_limit, out),
+            Format::Json => self.json_event(ev, notes, out),
+            Format::Text => text::event(ev, notes, self.string_limit, out),
         }
     }
 
@@ -211,7 +227,7 @@ impl Formatter {
         l
     }
 
-    fn json_event(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+    fn json_event(&mut self, ev: &Event<'_>, notes: Option<&Notes>, out: &mut Vec<u8>) {
         match ev {
             Event::Syscall(e, caps) => {
                 let mut name = String::new();
@@ -233,6 +249,16 @@ impl Formatter {
                         render::json(v, o);
                     }
                     o.push(b'}');
+                }
+                if let Some(n) = notes {
+                    if !n.fds.is_empty() {
+                        let o = l.raw(key!("fd_paths"));
+                        json_map(o, n.fds.iter().map(|(k, v)| (k.as_str(), &**v)));
+                    }
+                    if !n.abs.is_empty() {
+                        let o = l.raw(key!("abs_paths"));
+                        json_map(o, n.abs.iter().map(|(k, v)| (*k, v.as_str())));
+                    }
                 }
                 l.hex_array(key!("raw_args"), &e.args[..decode::arity(e.nr)]);
                 if call.returned {
@@ -301,7 +327,7 @@ mod tests {
             32,
         );
         let mut out = vec![];
-        f.event(ev, &mut out);
+        f.event(ev, None, &mut out);
         let s = String::from_utf8(out).unwrap();
         assert!(s.ends_with('\n') && s.matches('\n').count() == 1);
         serde_json::from_str(&s).unwrap()

@@ -6,6 +6,7 @@ use crate::decode::signatures::Arg;
 use crate::decode::table::{self, Call, Decoded};
 use crate::decode::value::Value;
 use crate::decode::{self, comm_bytes, render, split_argv, DecodeError, Event};
+use crate::enrich::Notes;
 use crate::kernel::types;
 
 fn escaped(out: &mut Vec<u8>, s: &[u8]) {
@@ -40,7 +41,13 @@ fn raw_arg(out: &mut Vec<u8>, v: u64, arg: Option<&Arg>) {
 }
 
 /// The arguments of a call: decoded when the table knows the syscall, raw otherwise.
-fn args(e: &types::syscall_event, call: &Call<'_>, decoded: Option<&Decoded>, out: &mut Vec<u8>) {
+fn args(
+    e: &types::syscall_event,
+    call: &Call<'_>,
+    decoded: Option<&Decoded>,
+    notes: Option<&Notes>,
+    out: &mut Vec<u8>,
+) {
     out.push(b'(');
     match decoded {
         Some(d) => {
@@ -52,7 +59,26 @@ fn args(e: &types::syscall_event, call: &Call<'_>, decoded: Option<&Decoded>, ou
                     out.extend_from_slice(name.as_bytes());
                     out.push(b'=');
                 }
-                render::text(v, out);
+                match (v, notes) {
+                    // Descriptors the call wrote into an array: `[3<pipe:[9]>, 4<pipe:[9]>]`.
+                    (Value::Array { items, more: false }, Some(n))
+                        if n.fd(&format!("{name}[0]")).is_some() =>
+                    {
+                        out.push(b'[');
+                        for (k, item) in items.iter().enumerate() {
+                            if k > 0 {
+                                out.extend_from_slice(b", ");
+                            }
+                            render::text(item, out);
+                            fd_note(notes, &format!("{name}[{k}]"), out);
+                        }
+                        out.push(b']');
+                    }
+                    _ => {
+                        render::text(v, out);
+                        fd_note(notes, name, out);
+                    }
+                }
             }
         }
         None => {
@@ -68,8 +94,17 @@ fn args(e: &types::syscall_event, call: &Call<'_>, decoded: Option<&Decoded>, ou
     out.push(b')');
 }
 
+/// strace -y: `3</etc/passwd>`.
+fn fd_note(notes: Option<&Notes>, name: &str, out: &mut Vec<u8>) {
+    if let Some(path) = notes.and_then(|n| n.fd(name)) {
+        out.push(b'<');
+        out.extend_from_slice(path.as_bytes());
+        out.push(b'>');
+    }
+}
+
 /// ` = 3`, ` = -1 ENOENT (...)`, ` = 0x8002 (flags O_RDWR)`.
-fn ret(ret: i64, decoded: Option<&Decoded>, out: &mut Vec<u8>) {
+fn ret(ret: i64, decoded: Option<&Decoded>, notes: Option<&Notes>, out: &mut Vec<u8>) {
     match errno_of(ret) {
         Some((name, desc)) if (512..=516).contains(&-ret) => {
             let _ = write!(out, " = ? {name} ({desc})");
@@ -87,6 +122,7 @@ fn ret(ret: i64, decoded: Option<&Decoded>, out: &mut Vec<u8>) {
             } else {
                 let _ = write!(out, " = {ret}");
             }
+            fd_note(notes, "ret", out);
             if let Some(extra) = decoded.and_then(|d| d.ret_extra.as_ref()) {
                 out.extend_from_slice(b" (");
                 match extra {
@@ -105,7 +141,7 @@ fn ret(ret: i64, decoded: Option<&Decoded>, out: &mut Vec<u8>) {
     }
 }
 
-pub fn event(ev: &Event<'_>, string_limit: usize, out: &mut Vec<u8>) {
+pub fn event(ev: &Event<'_>, notes: Option<&Notes>, string_limit: usize, out: &mut Vec<u8>) {
     let h = ev.header();
     let _ = write!(out, "{} ", h.tid);
     match ev {
@@ -114,12 +150,12 @@ pub fn event(ev: &Event<'_>, string_limit: usize, out: &mut Vec<u8>) {
             out.extend_from_slice(syscall_name(e.nr, &mut buf).as_bytes());
             let call = super::call_of(e, *caps, string_limit);
             let decoded = table::decode_call(&call);
-            args(e, &call, decoded.as_ref(), out);
+            args(e, &call, decoded.as_ref(), notes, out);
             if !call.returned {
                 out.extend_from_slice(b" = ?\n");
                 return;
             }
-            ret(e.ret, decoded.as_ref(), out);
+            ret(e.ret, decoded.as_ref(), notes, out);
             let d = e.duration_ns;
             let _ = writeln!(
                 out,
@@ -209,7 +245,7 @@ mod tests {
 
     fn line(ev: &Event<'_>) -> String {
         let mut out = vec![];
-        event(ev, 32, &mut out);
+        event(ev, None, 32, &mut out);
         String::from_utf8(out).unwrap()
     }
 

@@ -56,14 +56,15 @@ pub struct Pipeline {
 
 /// Formats one batch, counting what it saw.
 pub fn format_batch(fmt: &mut Formatter, batch: &Batch, counts: &mut Counts, out: &mut Vec<u8>) {
-    for item in &batch.items {
+    for (k, item) in batch.items.iter().enumerate() {
         match *item {
             Item::Record { start, len } => {
                 let raw = batch.record(start, len);
                 match decode::decode(raw) {
                     Ok(ev) => {
                         counts.add(&ev);
-                        fmt.event(&ev, out);
+                        let notes = batch.notes.get(k).and_then(|n| n.as_deref());
+                        fmt.event(&ev, notes, out);
                     }
                     Err(e) => {
                         counts.malformed += 1;
@@ -295,6 +296,7 @@ mod tests {
                     count: 2,
                 },
             ],
+            notes: Vec::new(),
         };
         let mut counts = Counts::default();
         let mut out = vec![];
