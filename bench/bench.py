@@ -30,12 +30,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WORKLOAD_DIR = os.path.join(HERE, "workloads")
 
-MODES = ["untraced", "floor", "nomatch", "traced", "strace"]
+MODES = ["untraced", "floor", "nomatch", "traced", "traced_y", "strace"]
 MODE_TITLES = {
     "untraced": "untraced",
     "floor": "floor (no-op BPF)",
     "nomatch": "filter not matching",
     "traced": "full capture (JSON)",
+    "traced_y": "full capture -y -s 64",
     "strace": "strace -f",
 }
 NOMATCH_COMM = "aif-bench-none"
@@ -196,9 +197,10 @@ class Runner:
             cmd = inner
         elif mode == "floor":
             cmd = [self.bin, "bench-floor", "--"] + inner
-        elif mode == "traced":
+        elif mode in ("traced", "traced_y"):
+            more = ["-y", "-s", "64"] if mode == "traced_y" else []
             cmd = [self.bin, "trace", "-o", "/dev/null", "--stats-file", self.statsfile] \
-                + self.extra + ["--"] + inner
+                + self.extra + more + ["--"] + inner
         elif mode == "strace":
             cmd = ["strace", "-f", "-o", "/dev/null"] + inner
         elif mode == "nomatch":
@@ -210,9 +212,9 @@ class Runner:
         wall = self._read_wall(wl, outer) if rc is not None else None
         sample["raw_wall_ns"] = wall
         sample["wall_ns"] = wall * scale if wall is not None else None
-        if mode == "traced":
+        if mode in ("traced", "traced_y"):
             sample["stats"] = self._read_stats()
-        if rc != 0 or wall is None or (mode == "traced" and sample["stats"] is None):
+        if rc != 0 or wall is None or (mode in ("traced", "traced_y") and sample["stats"] is None):
             sample["error"] = "exit status %s; stderr: %s" % (rc, err.strip()[-800:])
         return sample
 
@@ -314,7 +316,7 @@ def summarize(workloads, samples, modes):
                 "ratio": median(ratios),
                 "scale": max([s.get("scale", 1) for s in ms] or [1]),
             }
-            if mode in ("traced", "nomatch"):
+            if mode in ("traced", "traced_y", "nomatch"):
                 st = [(s, s["stats"]) for s in ok if s.get("stats")]
                 ev = [x["events"] for _, x in st]
                 d["events"] = median(ev)
