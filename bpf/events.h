@@ -28,6 +28,8 @@
 /* execve argv read from the caller's pointer array (failed execve only). */
 #define AIF_STRV_MAX 16
 #define AIF_STRV_STR_MAX 256
+/* iovec entries read per call (more are marked truncated). */
+#define AIF_IOV_MAX 8
 /* CAP_COUNT stops counting here. */
 #define AIF_COUNT_MAX 256
 
@@ -70,6 +72,18 @@ enum capture_kind {
 	CAP_STRV = 5, /* argv: string i NUL-terminated in the
 		       * AIF_STRV_STR_MAX bytes at i * AIF_STRV_STR_MAX */
 	CAP_COUNT = 6, /* envp: the number of entries, a __u32 */
+	/* Plan: an iovec array at `arg`, its length in `len_arg` (readv,
+	 * writev ...; with CAP_F_OK the data is what the call returned).
+	 * Records: CAP_IOV (the iovec array, at most AIF_IOV_MAX entries)
+	 * and, where the kernel has bpf_loop (5.17+), one CAP_IOV_DATA per
+	 * entry (`arg` is the entry's index). */
+	CAP_IOV = 7,
+	CAP_IOV_DATA = 8,
+	/* Plan: a struct user_msghdr at `arg` (sendmsg, recvmsg). Records:
+	 * CAP_MSG (the struct), CAP_MSG_NAME (the address it points to),
+	 * then CAP_IOV and CAP_IOV_DATA for its iovec array. */
+	CAP_MSG = 9,
+	CAP_MSG_NAME = 10,
 };
 
 enum capture_len {
@@ -98,6 +112,7 @@ struct capture_spec {
 enum capture_limits {
 	CAP_STRV_SLOT = AIF_STRV_STR_MAX,
 	CAP_STRV_MAX = AIF_STRV_MAX,
+	CAP_IOV_MAX = AIF_IOV_MAX,
 };
 
 /* Flags of one captured value. */

@@ -37,6 +37,9 @@ const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile bool capture_enabled = false;
 const volatile __u32 string_limit = 32;
 const volatile struct capture_spec capture_plan[AIF_SYSCALL_BITS][AIF_CAPTURES] = {};
+/* bpf_loop() exists (5.17+): iovec data is read in its callback, which
+ * the verifier checks once (an inline loop would multiply its work). */
+const volatile bool have_bpf_loop = false;
 
 /* State shared with user space through the mmaped .bss. */
 __u64 next_seq = 0;
@@ -116,6 +119,12 @@ struct {
 struct capture_scratch {
 	struct syscall_event e;
 	__u8 data[CAPTURE_OFF_MASK + 1 + CAPTURE_SLOT];
+	/* The iovec loop's state, kept in map memory, whose contents the
+	 * verifier does not track: its callback then converges at once. */
+	__u64 loop_off;
+	/* Bytes the call transferred, spread over the entries in order
+	 * (readv, recvmsg); negative when the entries are whole (writev). */
+	__s64 loop_budget;
 };
 
 struct {
@@ -550,11 +559,112 @@ static __always_inline __u64 capture_args(struct capture_scratch *s,
 	return off;
 }
 
+/* struct iovec as user space passes it. */
+struct iovec_user {
+	const void *base;
+	__u64 len;
+};
+
+/* bpf_loop's context for the loop over iovec entries. */
+struct iov_loop {
+	struct capture_scratch *s;
+	const void *iov;
+};
+
+static long iov_entry(__u32 k, struct iov_loop *c)
+{
+	struct capture_scratch *s = c->s;
+	__u64 off = bound_off(s->loop_off);
+	__s64 budget = s->loop_budget;
+	struct iovec_user v;
+	long len;
+
+	if (off > 2 * CAPTURE_SLOT ||
+	    bpf_probe_read_user(&v, sizeof(v), c->iov + k * sizeof(v)))
+		return 1;
+	len = v.len > AIF_CAPTURE_MAX ? AIF_CAPTURE_MAX : v.len;
+	if (budget >= 0) {
+		if (len > budget)
+			len = budget;
+		s->loop_budget = budget - len;
+	}
+	s->loop_off = off + put_bytes(s, off, k, CAP_IOV_DATA, v.base, len,
+				      string_limit);
+	return 0;
+}
+
+/* An iovec array (its first AIF_IOV_MAX entries) and, with bpf_loop, the
+ * data of each entry cut at the string limit. */
+static __always_inline __u64 put_iov(struct capture_scratch *s, __u64 off,
+				     __u8 arg, const void *iov, __u64 cnt,
+				     __s64 budget)
+{
+	struct iov_loop c = { .s = s, .iov = iov };
+
+	/* One entry more than fits when there are more: marked truncated. */
+	off += put_bytes(s, off, arg, CAP_IOV, iov,
+			 (cnt > AIF_IOV_MAX ? AIF_IOV_MAX + 1 : cnt) *
+				 sizeof(struct iovec_user),
+			 AIF_IOV_MAX * sizeof(struct iovec_user));
+	if (!have_bpf_loop)
+		return off;
+	s->loop_off = off;
+	s->loop_budget = budget;
+	bpf_loop(cnt > AIF_IOV_MAX ? AIF_IOV_MAX : cnt, iov_entry, &c, 0);
+	return bound_off(s->loop_off);
+}
+
+/* readv/writev and friends. */
+static __always_inline __u64 capture_iov_call(struct capture_scratch *s,
+					      const struct inflight *st,
+					      __s64 ret,
+					      const struct capture_spec *spec)
+{
+	if ((spec->flags & CAP_F_OK) && ret < 0)
+		return 0;
+	return put_iov(s, 0, spec->arg, (const void *)st->args[spec->arg & 7],
+		       st->args[spec->len_arg & 7],
+		       spec->flags & CAP_F_OK ? ret : -1);
+}
+
+/* struct user_msghdr, as sendmsg/recvmsg take it. */
+struct msghdr_user {
+	const void *name;
+	int namelen;
+	int __pad;
+	const void *iov;
+	__u64 iovlen;
+	const void *control;
+	__u64 controllen;
+	unsigned int flags;
+};
+
+static __always_inline __u64 capture_msg_call(struct capture_scratch *s,
+					      const struct inflight *st,
+					      __s64 ret,
+					      const struct capture_spec *spec)
+{
+	const void *ptr = (const void *)st->args[spec->arg & 7];
+	struct msghdr_user m;
+	__u64 off;
+
+	if (((spec->flags & CAP_F_OK) && ret < 0) ||
+	    bpf_probe_read_user(&m, sizeof(m), ptr))
+		return 0;
+	off = put_bytes(s, 0, spec->arg, CAP_MSG, ptr, sizeof(m), sizeof(m));
+	if (m.name && m.namelen > 0)
+		off += put_bytes(s, off, spec->arg, CAP_MSG_NAME, m.name,
+				 m.namelen, 128);
+	return put_iov(s, off, spec->arg, m.iov, m.iovlen,
+		       spec->flags & CAP_F_OK ? ret : -1);
+}
+
 /* One syscall record with the user memory its plan asks for. */
 static __always_inline void emit_captured(const struct inflight *st, __s64 ret,
 					  __u64 duration)
 {
 	struct capture_scratch *s;
+	struct capture_spec first;
 	__u32 zero = 0, nr = st->nr;
 	__u64 seq, size, off = 0;
 
@@ -570,8 +680,13 @@ static __always_inline void emit_captured(const struct inflight *st, __s64 ret,
 	for (int i = 0; i < AIF_SYSCALL_ARGS; i++)
 		s->e.args[i] = st->args[i];
 
-	if (capture_plan[nr][0].kind == CAP_EXEC)
-		off = capture_exec_call(s, st, ret, capture_plan[nr][0].arg);
+	first = capture_plan[nr][0];
+	if (first.kind == CAP_EXEC)
+		off = capture_exec_call(s, st, ret, first.arg);
+	else if (first.kind == CAP_IOV)
+		off = capture_iov_call(s, st, ret, &first);
+	else if (first.kind == CAP_MSG)
+		off = capture_msg_call(s, st, ret, &first);
 	else
 		off = capture_args(s, st, ret, nr);
 	size = sizeof(s->e) + off;

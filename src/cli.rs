@@ -108,8 +108,8 @@ pub struct TraceArgs {
     #[arg(short, long)]
     pub verbose: bool,
 
-    /// Use the fallback for kernels before 5.11 (entry state in a hash by thread id,
-    /// no task storage), to test it on newer kernels.
+    /// Use the fallbacks for kernels before 5.11 (entry state in a hash by thread id,
+    /// no task storage, no bpf_loop), to test them on newer kernels.
     #[arg(long, hide = true)]
     pub no_task_storage: bool,
 

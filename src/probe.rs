@@ -163,6 +163,11 @@ pub fn report() -> anyhow::Result<Report> {
             bool_result(f.pidfd_thread, "pidfd_open(PIDFD_THREAD) needs Linux 6.9"),
         ),
         feature(
+            "bpf_loop",
+            "reading the data of iovec arrays (readv, writev, sendmsg ...)",
+            bool_result(f.bpf_loop, "bpf_loop() needs Linux 5.17"),
+        ),
+        feature(
             "bpf_send_signal",
             "not used yet (in-kernel responses)",
             try_program("probe_send_signal"),

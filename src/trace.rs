@@ -229,8 +229,10 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
 
     let mut features = Features::probe();
     if args.no_task_storage {
+        // A kernel before 5.11 has none of these (bpf_loop came in 5.17).
         features.task_btf = false;
         features.pidfd_thread = false;
+        features.bpf_loop = false;
     }
     let cfg = loader::Config {
         tracer_tgid: std::process::id(),

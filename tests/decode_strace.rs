@@ -42,6 +42,7 @@ const EXACT: &[&str] = &[
     "newfstatat",
     "openat",
     "pipe2",
+    "readv",
     "pread64",
     "prlimit64",
     "read",
@@ -51,6 +52,7 @@ const EXACT: &[&str] = &[
     "rseq",
     "rt_sigaction",
     "rt_sigprocmask",
+    "sendmsg",
     "set_robust_list",
     "set_tid_address",
     "setsockopt",
@@ -58,6 +60,7 @@ const EXACT: &[&str] = &[
     "symlink",
     "unlink",
     "write",
+    "writev",
 ];
 
 /// Debian's interpreter itself (a version manager's shim would add processes).
@@ -115,7 +118,7 @@ except OSError:
 "#;
 
 const PY_NET: &str = r#"
-import socket
+import os, socket
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 try:
     s.connect(("127.0.0.1", 9))
@@ -137,6 +140,11 @@ try:
 except OSError:
     pass
 v.close()
+a, b = socket.socketpair()
+a.sendmsg([b"hi", b"!"])
+b.recvmsg(10)
+os.writev(a.fileno(), [b"ab", b"c\n"])
+os.readv(b.fileno(), [bytearray(2), bytearray(5)])
 "#;
 
 /// The end of the call's argument list: the `)` closing the first `(`,

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use super::value::Value;
 use super::{consts, structs, syscalls, Captured, Captures};
 use super::{CAP_BUF, CAP_COUNT, CAP_EXEC, CAP_FIXED, CAP_STR, CAP_STRV, CAP_STRV_SLOT};
+use super::{CAP_IOV, CAP_IOV_DATA, CAP_MSG, CAP_MSG_NAME};
 use crate::kernel::types;
 
 /// Where a buffer's length comes from.
@@ -89,6 +90,11 @@ pub enum Dec {
     Dirents,
     /// clone3's struct clone_args (its size in the next argument).
     Clone3,
+    /// An iovec array, its length in argument N; `true`: the call fills
+    /// the buffers (readv), shown on success up to what it transferred.
+    Iov(u8, bool),
+    /// A struct msghdr; `true`: the call fills it (recvmsg).
+    Msg(bool),
     /// Depends on other arguments.
     Ctx(CtxFn),
 }
@@ -199,8 +205,10 @@ pub static SPECS: &[Spec] = &[
     spec("write", &[Fd, BufIn(Len::Arg(2)), UInt]),
     spec("pread64", &[Fd, BufOut(Len::Ret), UInt, Long]),
     spec("pwrite64", &[Fd, BufIn(Len::Arg(2)), UInt, Long]),
-    spec("readv", &[Fd, Ptr, Int]),
-    spec("writev", &[Fd, Ptr, Int]),
+    spec("readv", &[Fd, Iov(2, true), Int]),
+    spec("writev", &[Fd, Iov(2, false), Int]),
+    spec("preadv", &[Fd, Iov(2, true), Int, Long, Long]),
+    spec("pwritev", &[Fd, Iov(2, false), Int, Long, Long]),
     spec("open", &[Path, Reg(consts::open_flags), Ctx(mode_if_creat)]),
     spec(
         "openat",
@@ -432,8 +440,8 @@ pub static SPECS: &[Spec] = &[
             IntInOut,
         ],
     ),
-    spec("sendmsg", &[Fd, Ptr, Reg(consts::msg_flags)]),
-    spec("recvmsg", &[Fd, Ptr, Reg(consts::msg_flags)]),
+    spec("sendmsg", &[Fd, Msg(false), Reg(consts::msg_flags)]),
+    spec("recvmsg", &[Fd, Msg(true), Reg(consts::msg_flags)]),
     spec("shutdown", &[Fd, Reg(consts::shutdown_how)]),
     spec(
         "setsockopt",
@@ -643,6 +651,18 @@ fn captures_for(i: usize, dec: &Dec) -> Vec<types::capture_spec> {
         // The kernel reads path, argv and envp together (see CAP_EXEC).
         ExecPath => vec![cap(CAP_EXEC, i)],
         Clone3 => vec![buf(i, Len::Arg(i as u8 + 1), 0)],
+        // The kernel reads the array and its buffers together (see CAP_IOV).
+        Iov(count, out) => {
+            let mut c = cap(CAP_IOV, i);
+            c.len_arg = count;
+            c.flags = if out { F_OK } else { 0 };
+            vec![c]
+        }
+        Msg(out) => {
+            let mut c = cap(CAP_MSG, i);
+            c.flags = if out { F_OK } else { 0 };
+            vec![c]
+        }
         Dirents => {
             let mut c = buf(i, Len::Ret, F_OK);
             c.size = 4096;
@@ -756,8 +776,99 @@ fn arg_value(call: &Call<'_>, i: usize, dec: &Dec) -> Option<Value> {
         Argv => argv_value(call, i),
         Envp => envp_value(call, i),
         Dirents => dirents(call, i),
+        Iov(..) => iov_value(call, i, call.captures.get(i as u8, CAP_IOV)),
+        Msg(_) => msg_value(call, i),
         Ctx(f) => return f(call, i),
     })
+}
+
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_ne_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// An iovec array: `[{iov_base="abc", iov_len=3}, ...]`, the buffers from
+/// their CAP_IOV_DATA captures (pointers where none was read).
+fn iov_value(call: &Call<'_>, i: usize, arr: Option<Captured<'_>>) -> Value {
+    let Some(arr) = arr.filter(|c| !c.fault()) else {
+        return match call.arg(i) {
+            0 => Value::Ptr(0),
+            p => Value::Unreadable(p),
+        };
+    };
+    const IOVEC: usize = std::mem::size_of::<libc::iovec>();
+    let items = arr
+        .data
+        .chunks_exact(IOVEC)
+        .enumerate()
+        .map(|(k, e)| {
+            let base = u64_at(e, 0).unwrap_or(0);
+            let len = u64_at(e, 8).unwrap_or(0);
+            let data = call
+                .captures
+                .iter()
+                .find(|c| c.kind == CAP_IOV_DATA && c.arg as usize == k && !c.fault());
+            let base = match data {
+                Some(d) => {
+                    let shown = d.data.len().min(call.string_limit);
+                    Value::Str {
+                        bytes: d.data[..shown].to_vec(),
+                        truncated: d.truncated() || shown < d.data.len(),
+                    }
+                }
+                None => Value::Ptr(base),
+            };
+            Value::record(vec![("iov_base", base), ("iov_len", Value::UInt(len))])
+        })
+        .collect();
+    Value::Array {
+        items,
+        more: arr.truncated(),
+    }
+}
+
+/// struct msghdr as strace shows it (control messages as a pointer).
+fn msg_value(call: &Call<'_>, i: usize) -> Value {
+    use std::mem::offset_of;
+    let Some(m) = call.cap(i, CAP_MSG).filter(|c| !c.fault()) else {
+        return Value::Ptr(call.arg(i));
+    };
+    let b = m.data;
+    let field = |off: usize| u64_at(b, off).unwrap_or(0);
+    let name = field(offset_of!(libc::msghdr, msg_name));
+    let namelen = b
+        .get(offset_of!(libc::msghdr, msg_namelen)..)
+        .and_then(|s| Some(u32::from_ne_bytes(s.get(..4)?.try_into().ok()?)))
+        .unwrap_or(0);
+    let control = field(offset_of!(libc::msghdr, msg_control));
+    let controllen = field(offset_of!(libc::msghdr, msg_controllen));
+    let flags = b
+        .get(offset_of!(libc::msghdr, msg_flags)..)
+        .and_then(|s| Some(u32::from_ne_bytes(s.get(..4)?.try_into().ok()?)))
+        .unwrap_or(0);
+    let name_value = match call.captures.iter().find(|c| c.kind == CAP_MSG_NAME) {
+        Some(c) if !c.fault() => structs::sockaddr(c.data),
+        _ => Value::Ptr(name),
+    };
+    let iov_ptr = field(offset_of!(libc::msghdr, msg_iov));
+    let iov = match call.captures.iter().find(|c| c.kind == CAP_IOV) {
+        Some(c) => iov_value(call, i, Some(c)),
+        None => Value::Ptr(iov_ptr),
+    };
+    let mut fields = vec![
+        ("msg_name", name_value),
+        ("msg_namelen", Value::UInt(namelen.into())),
+        ("msg_iov", iov),
+        (
+            "msg_iovlen",
+            Value::UInt(field(offset_of!(libc::msghdr, msg_iovlen))),
+        ),
+    ];
+    if controllen != 0 {
+        fields.push(("msg_control", Value::Ptr(control)));
+    }
+    fields.push(("msg_controllen", Value::UInt(controllen)));
+    fields.push(("msg_flags", consts::msg_flags(flags.into())));
+    Value::record(fields)
 }
 
 /// Part `n` of a successful execve's capture (0 path, 1 argv, 2 envc).
@@ -1278,6 +1389,31 @@ mod tests {
         assert_eq!(
             text_of("execve", [0x10, 0x20, 0x30, 0, 0, 0], -2, &raw),
             "\"/nope\", [\"sh\", \"-c\"], 0x30 /* 1 var */"
+        );
+    }
+
+    #[test]
+    fn iovec_arrays_with_and_without_their_data() {
+        use crate::decode::{CAP_IOV, CAP_IOV_DATA};
+        let mut arr = Vec::new();
+        for (base, len) in [(0x1000u64, 2u64), (0x2000, 5)] {
+            arr.extend_from_slice(&base.to_ne_bytes());
+            arr.extend_from_slice(&len.to_ne_bytes());
+        }
+        let raw = records(&[
+            (1, CAP_IOV, 0, &arr),
+            (0, CAP_IOV_DATA, 0, b"ab"),
+            (1, CAP_IOV_DATA, 0, b"c\n"),
+        ]);
+        assert_eq!(
+            text_of("writev", [1, 0x500, 2, 0, 0, 0], 4, &raw),
+            "1, [{iov_base=\"ab\", iov_len=2}, {iov_base=\"c\\n\", iov_len=5}], 2"
+        );
+        // Without bpf_loop the kernel sends the array only: pointers.
+        let raw = records(&[(1, CAP_IOV, CAPR_TRUNC_T, &arr)]);
+        assert_eq!(
+            text_of("writev", [1, 0x500, 9, 0, 0, 0], 4, &raw),
+            "1, [{iov_base=0x1000, iov_len=2}, {iov_base=0x2000, iov_len=5}, ...], 9"
         );
     }
 

@@ -157,11 +157,14 @@ impl Tracker {
         }
     }
 
-    /// A descriptor a call created without a path of its own (pipe,
-    /// socket, eventfd ...): what /proc says, or a placeholder.
+    /// A pipe or socket a call created: `/proc` has its inode (`pipe:[123]`)
+    /// if the descriptor is still open and still that kind of object (it may
+    /// be closed or reused by the time we look), else `pipe:[?]`.
     fn anon_fd(&mut self, pid: u32, fd: i32, kind: &str, cloexec: bool) {
+        let prefix = format!("{kind}:[");
         let path = self
             .readlink(pid, &format!("fd/{fd}"))
+            .filter(|p| p.starts_with(&prefix))
             .unwrap_or_else(|| Arc::from(format!("{kind}:[?]")));
         self.set_fd(pid, fd, path, cloexec);
     }
@@ -337,7 +340,22 @@ impl Tracker {
                     "eventfd2" | "timerfd_create" | "memfd_create" => flags(1),
                     _ => 0,
                 };
-                self.anon_fd(pid, fd, "anon_inode", cloexec_open(fl));
+                // The names the kernel gives these objects (as /proc shows them).
+                let path = match name {
+                    "memfd_create" => match string_arg(0) {
+                        Some(n) => format!("/memfd:{n} (deleted)"),
+                        None => "/memfd:? (deleted)".into(),
+                    },
+                    "epoll_create" | "epoll_create1" => "anon_inode:[eventpoll]".into(),
+                    "eventfd2" => "anon_inode:[eventfd]".into(),
+                    "timerfd_create" => "anon_inode:[timerfd]".into(),
+                    "inotify_init1" => "anon_inode:inotify".into(),
+                    "signalfd4" => "anon_inode:[signalfd]".into(),
+                    "pidfd_open" => "anon_inode:[pidfd]".into(),
+                    "userfaultfd" => "anon_inode:[userfaultfd]".into(),
+                    _ => "anon_inode:[perf_event]".into(),
+                };
+                self.set_fd(pid, fd, Arc::from(path), cloexec_open(fl));
             }
             "chdir" => {
                 if let Some(p) = string_arg(0).and_then(|p| self.absolute(pid, AT_FDCWD, &p)) {

@@ -1,5 +1,5 @@
 //! Kernel feature probes that pick between program variants.
-use libbpf_rs::MapType;
+use libbpf_rs::{MapType, ProgramType};
 
 /// What the running kernel offers that the tracer can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,6 +11,9 @@ pub struct Features {
     /// pidfd_open(2) takes thread ids (PIDFD_THREAD, Linux 6.9+), so every
     /// thread of a running process can be marked in task storage.
     pub pidfd_thread: bool,
+    /// The bpf_loop() helper (Linux 5.17+): iovec data is captured in its
+    /// callback; without it only the iovec arrays are.
+    pub bpf_loop: bool,
 }
 
 /// PIDFD_THREAD from <linux/pidfd.h> (equal to O_EXCL).
@@ -34,6 +37,9 @@ impl Features {
         Features {
             task_btf: MapType::TaskStorage.is_supported().unwrap_or(false),
             pidfd_thread: pidfd_open(std::process::id(), true).is_ok(),
+            bpf_loop: ProgramType::Tracepoint
+                .is_helper_supported(libbpf_rs::libbpf_sys::BPF_FUNC_loop)
+                .unwrap_or(false),
         }
     }
 }

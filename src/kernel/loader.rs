@@ -113,6 +113,7 @@ pub fn load<'obj>(
             }
         }
     }
+    rodata.have_bpf_loop = cfg.features.bpf_loop;
     rodata.use_task_btf = cfg.features.task_btf;
     rodata.storage_marks_watched = cfg.storage_marks_watched && cfg.features.task_btf;
     let unused = if cfg.features.task_btf {
