@@ -30,6 +30,8 @@
 #define AIF_STRV_STR_MAX 256
 /* iovec entries read per call (more are marked truncated). */
 #define AIF_IOV_MAX 8
+/* CAP_DIRENTS stops counting here. */
+#define AIF_DIRENTS_MAX 8192
 /* CAP_COUNT stops counting here. */
 #define AIF_COUNT_MAX 256
 
@@ -84,6 +86,10 @@ enum capture_kind {
 	 * then CAP_IOV and CAP_IOV_DATA for its iovec array. */
 	CAP_MSG = 9,
 	CAP_MSG_NAME = 10,
+	/* Plan: getdents64's buffer at `arg`. Record: the number of entries
+	 * the call returned, a __u32 (needs bpf_loop; else CAP_BUF with the
+	 * first AIF_CAPTURE_MAX bytes). */
+	CAP_DIRENTS = 11,
 };
 
 enum capture_len {

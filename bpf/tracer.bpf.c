@@ -659,6 +659,49 @@ static __always_inline __u64 capture_msg_call(struct capture_scratch *s,
 		       spec->flags & CAP_F_OK ? ret : -1);
 }
 
+/* bpf_loop's context for counting getdents64 entries; the position and
+ * the count live in the scratch map (see struct capture_scratch). */
+struct dirents_loop {
+	struct capture_scratch *s;
+	const void *buf;
+	__u64 end;
+};
+
+static long dirent_entry(__u32 i, struct dirents_loop *c)
+{
+	struct capture_scratch *s = c->s;
+	__u64 pos = s->loop_off;
+	__u16 reclen;
+
+	/* struct linux_dirent64: d_ino, d_off, then d_reclen at 16. */
+	if (pos + 19 > c->end ||
+	    bpf_probe_read_user(&reclen, sizeof(reclen), c->buf + pos + 16) ||
+	    !reclen)
+		return 1;
+	s->loop_off = pos + reclen;
+	s->loop_budget++;
+	return 0;
+}
+
+static __always_inline __u64 capture_dirents_call(struct capture_scratch *s,
+						  const struct inflight *st,
+						  __s64 ret,
+						  const struct capture_spec *spec)
+{
+	const void *buf = (const void *)st->args[spec->arg & 7];
+	struct dirents_loop c = { .s = s, .buf = buf, .end = ret };
+
+	if (ret <= 0)
+		return 0;
+	if (!have_bpf_loop)
+		return put_bytes(s, 0, spec->arg, CAP_BUF, buf, ret, AIF_CAPTURE_MAX);
+	s->loop_off = 0;
+	s->loop_budget = 0;
+	bpf_loop(AIF_DIRENTS_MAX, dirent_entry, &c, 0);
+	return put_u32(s, 0, spec->arg, CAP_DIRENTS, s->loop_budget,
+		       s->loop_off < ret ? CAPR_TRUNC : 0);
+}
+
 /* One syscall record with the user memory its plan asks for. */
 static __always_inline void emit_captured(const struct inflight *st, __s64 ret,
 					  __u64 duration)
@@ -687,6 +730,8 @@ static __always_inline void emit_captured(const struct inflight *st, __s64 ret,
 		off = capture_iov_call(s, st, ret, &first);
 	else if (first.kind == CAP_MSG)
 		off = capture_msg_call(s, st, ret, &first);
+	else if (first.kind == CAP_DIRENTS)
+		off = capture_dirents_call(s, st, ret, &first);
 	else
 		off = capture_args(s, st, ret, nr);
 	size = sizeof(s->e) + off;

@@ -32,6 +32,7 @@ const EXACT: &[&str] = &[
     "exit_group",
     "fcntl",
     "getcwd",
+    "getdents64",
     "getrandom",
     "ioctl",
     "lseek",

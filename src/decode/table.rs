@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use super::value::Value;
 use super::{consts, structs, syscalls, Captured, Captures};
 use super::{CAP_BUF, CAP_COUNT, CAP_EXEC, CAP_FIXED, CAP_STR, CAP_STRV, CAP_STRV_SLOT};
-use super::{CAP_IOV, CAP_IOV_DATA, CAP_MSG, CAP_MSG_NAME};
+use super::{CAP_DIRENTS, CAP_IOV, CAP_IOV_DATA, CAP_MSG, CAP_MSG_NAME};
 use crate::kernel::types;
 
 /// Where a buffer's length comes from.
@@ -664,8 +664,8 @@ fn captures_for(i: usize, dec: &Dec) -> Vec<types::capture_spec> {
             vec![c]
         }
         Dirents => {
-            let mut c = buf(i, Len::Ret, F_OK);
-            c.size = 4096;
+            let mut c = cap(CAP_DIRENTS, i);
+            c.flags = F_OK;
             vec![c]
         }
         _ => vec![],
@@ -1010,6 +1010,20 @@ fn sockopt_value(b: &[u8]) -> Value {
 /// getdents64: strace shows the pointer and how many entries came back.
 fn dirents(call: &Call<'_>, i: usize) -> Value {
     let ptr = Value::Ptr(call.arg(i));
+    if call.ok() && call.ret == 0 {
+        return entries(ptr, 0);
+    }
+    // Counted in the kernel (bpf_loop) ...
+    if let Some(c) = call
+        .cap(i, CAP_DIRENTS)
+        .filter(|c| !c.fault() && !c.truncated())
+    {
+        return match c.data.get(..4).and_then(|b| b.try_into().ok()) {
+            Some(b) => entries(ptr, u32::from_ne_bytes(b)),
+            None => ptr,
+        };
+    }
+    // ... or from the first 4 KiB of the buffer.
     let Some(c) = call
         .cap(i, CAP_BUF)
         .filter(|c| !c.fault() && !c.truncated())
@@ -1017,7 +1031,7 @@ fn dirents(call: &Call<'_>, i: usize) -> Value {
         return ptr;
     };
     // struct linux_dirent64: d_ino u64, d_off i64, d_reclen u16, d_type u8, d_name.
-    let mut n = 0;
+    let mut n = 0u32;
     let mut off = 0usize;
     while off + 19 <= c.data.len() {
         let reclen = u16::from_ne_bytes([c.data[off + 16], c.data[off + 17]]) as usize;
@@ -1027,6 +1041,11 @@ fn dirents(call: &Call<'_>, i: usize) -> Value {
         n += 1;
         off += reclen;
     }
+    entries(ptr, n)
+}
+
+/// strace's `0x55d0... /* 5 entries */`.
+fn entries(ptr: Value, n: u32) -> Value {
     Value::Commented {
         value: Box::new(ptr),
         comment: format!("{n} entr{}", if n == 1 { "y" } else { "ies" }),
@@ -1414,6 +1433,35 @@ mod tests {
         assert_eq!(
             text_of("writev", [1, 0x500, 9, 0, 0, 0], 4, &raw),
             "1, [{iov_base=0x1000, iov_len=2}, {iov_base=0x2000, iov_len=5}, ...], 9"
+        );
+    }
+
+    #[test]
+    fn directory_entries_counted_in_the_kernel_or_from_the_buffer() {
+        use crate::decode::CAP_DIRENTS;
+        let raw = records(&[(1, CAP_DIRENTS, 0, &208u32.to_ne_bytes())]);
+        assert_eq!(
+            text_of("getdents64", [3, 0x10, 32768, 0, 0, 0], 6944, &raw),
+            "3, 0x10 /* 208 entries */, 32768"
+        );
+        // Counting stopped early: no count rather than a wrong one.
+        let raw = records(&[(1, CAP_DIRENTS, CAPR_TRUNC_T, &8192u32.to_ne_bytes())]);
+        assert_eq!(
+            text_of("getdents64", [3, 0x10, 32768, 0, 0, 0], 6944, &raw),
+            "3, 0x10, 32768"
+        );
+        // Two entries of 24 bytes in a buffer (kernels without bpf_loop).
+        let mut buf = vec![0u8; 48];
+        buf[16] = 24;
+        buf[24 + 16] = 24;
+        let raw = records(&[(1, CAP_BUF, 0, &buf)]);
+        assert_eq!(
+            text_of("getdents64", [3, 0x10, 4096, 0, 0, 0], 48, &raw),
+            "3, 0x10 /* 2 entries */, 4096"
+        );
+        assert_eq!(
+            text_of("getdents64", [3, 0x10, 4096, 0, 0, 0], 0, &[]),
+            "3, 0x10 /* 0 entries */, 4096"
         );
     }
 
