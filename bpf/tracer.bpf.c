@@ -372,6 +372,38 @@ static __always_inline __u32 put_u32(struct capture_scratch *s, __u64 off,
 /* A NULL-terminated array of strings (execve argv): string i in the
  * AIF_STRV_STR_MAX bytes at i * AIF_STRV_STR_MAX, NUL-terminated (fixed
  * slots keep the verifier's view of the offsets simple). */
+/* bpf_loop's context for put_strv(); the count and the flags live in the
+ * scratch map (loop_off, loop_budget). */
+struct strv_loop {
+	struct capture_scratch *s;
+	const void *ptr;
+	__u8 *dst;
+};
+
+static long strv_entry(__u32 i, struct strv_loop *c)
+{
+	__u32 k = i & (AIF_STRV_MAX - 1);
+	const char *str;
+	long n;
+
+	if (bpf_probe_read_user(&str, sizeof(str), c->ptr + k * sizeof(str))) {
+		c->s->loop_budget |= CAPR_FAULT;
+		return 1;
+	}
+	if (!str)
+		return 1;
+	n = bpf_probe_read_user_str(c->dst + k * AIF_STRV_STR_MAX,
+				    AIF_STRV_STR_MAX, str);
+	if (n <= 0) {
+		c->s->loop_budget |= CAPR_FAULT;
+		return 1;
+	}
+	if (n == AIF_STRV_STR_MAX)
+		c->s->loop_budget |= CAPR_TRUNC;
+	c->s->loop_off = k + 1;
+	return 0;
+}
+
 static __always_inline __u32 put_strv(struct capture_scratch *s, __u64 off,
 				      __u8 arg, const void *ptr)
 {
@@ -379,6 +411,19 @@ static __always_inline __u32 put_strv(struct capture_scratch *s, __u64 off,
 	__u8 *dst = &s->data[bound_off(off) + sizeof(*c)];
 	int i;
 
+	if (have_bpf_loop) {
+		struct strv_loop l = { .s = s, .ptr = ptr, .dst = dst };
+
+		s->loop_off = 0;
+		s->loop_budget = 0;
+		bpf_loop(AIF_STRV_MAX, strv_entry, &l, 0);
+		i = s->loop_off & (2 * AIF_STRV_MAX - 1);
+		c->flags = s->loop_budget;
+		if (i == AIF_STRV_MAX)
+			c->flags |= CAPR_TRUNC;
+		c->len = i * AIF_STRV_STR_MAX;
+		return capture_used(c);
+	}
 	for (i = 0; i < AIF_STRV_MAX; i++) {
 		const char *str;
 		long n;
@@ -404,11 +449,32 @@ static __always_inline __u32 put_strv(struct capture_scratch *s, __u64 off,
 	return capture_used(c);
 }
 
-/* How many entries a NULL-terminated pointer array has (execve envp).
- * Read eight pointers at a time: a loop the verifier walks 32 times, not
- * 256. A block that cannot be read whole (the array ends just before an
- * unmapped page) is read one pointer at a time. */
+/* How many entries a NULL-terminated pointer array has (execve envp): in
+ * a bpf_loop callback, else eight pointers at a time (a loop the verifier
+ * walks 32 times, not 256; a block that cannot be read whole, the array
+ * ending just before an unmapped page, is read one pointer at a time). */
 #define COUNT_BLOCK 8
+struct count_loop {
+	struct capture_scratch *s;
+	const void *ptr;
+};
+
+static long count_entry(__u32 i, struct count_loop *c)
+{
+	const void *p;
+
+	if (bpf_probe_read_user(&p, sizeof(p), c->ptr + (__u64)i * sizeof(p))) {
+		c->s->loop_budget = CAPR_FAULT;
+		return 1;
+	}
+	if (!p) {
+		c->s->loop_budget = 0;
+		return 1;
+	}
+	c->s->loop_off = i + 1;
+	return 0;
+}
+
 static __always_inline __u32 put_count(struct capture_scratch *s, __u64 off,
 				       __u8 arg, const void *ptr)
 {
@@ -416,6 +482,15 @@ static __always_inline __u32 put_count(struct capture_scratch *s, __u64 off,
 	__u16 flags = CAPR_TRUNC;
 	__u32 n = 0;
 	int i, j;
+
+	if (have_bpf_loop) {
+		struct count_loop l = { .s = s, .ptr = ptr };
+
+		s->loop_off = 0;
+		s->loop_budget = CAPR_TRUNC;
+		bpf_loop(AIF_COUNT_MAX, count_entry, &l, 0);
+		return put_u32(s, off, arg, CAP_COUNT, s->loop_off, s->loop_budget);
+	}
 
 	for (i = 0; i < AIF_COUNT_MAX / COUNT_BLOCK; i++) {
 		if (bpf_probe_read_user(p, sizeof(p), ptr + i * sizeof(p))) {
@@ -512,51 +587,78 @@ static __always_inline __u64 capture_exec_call(struct capture_scratch *s,
 	return off;
 }
 
-/* Strings, buffers and structs, as the plan for `nr` lists them. */
+/* The plan's capture `i` for `nr`, appended at s->loop_off (kept in map
+ * memory: see struct capture_scratch). Returns 1 when the plan ends. */
+static __always_inline int capture_one(struct capture_scratch *s,
+				       const struct inflight *st, __s64 ret,
+				       __u32 nr, __u32 i)
+{
+	struct capture_spec spec = capture_plan[nr & (AIF_SYSCALL_BITS - 1)]
+					       [i & (AIF_CAPTURES - 1)];
+	__u64 off = bound_off(s->loop_off);
+	const void *ptr;
+	__u32 limit;
+	long len;
+
+	if (spec.kind == CAP_NONE || spec.arg >= AIF_SYSCALL_ARGS)
+		return 1;
+	if ((spec.flags & CAP_F_OK) && ret < 0)
+		return 0;
+	if ((spec.flags & CAP_F_ERR) && ret >= 0)
+		return 0;
+	if (off > 2 * CAPTURE_SLOT)
+		return 1;
+	/* `& 7`: the check above may be on another copy of the byte. */
+	ptr = (const void *)st->args[spec.arg & 7];
+	if (spec.kind == CAP_STR) {
+		s->loop_off = off + put_str(s, off, spec.arg, CAP_STR, ptr);
+		return 0;
+	}
+	/* CAP_BUF and CAP_FIXED share one put_bytes(): each inlined copy is
+	 * more for the verifier to walk. */
+	if (spec.kind == CAP_FIXED) {
+		len = spec.size;
+		limit = AIF_CAPTURE_MAX;
+	} else {
+		len = capture_len(&spec, st, ret);
+		limit = spec.flags & CAP_F_LIMIT ? string_limit : AIF_CAPTURE_MAX;
+		if (spec.size && spec.size < limit)
+			limit = spec.size;
+	}
+	s->loop_off = off + put_bytes(s, off, spec.arg, spec.kind, ptr, len, limit);
+	return 0;
+}
+
+/* bpf_loop's context for the plan's captures. */
+struct args_loop {
+	struct capture_scratch *s;
+	const struct inflight *st;
+	__s64 ret;
+	__u32 nr;
+};
+
+static long args_entry(__u32 i, struct args_loop *c)
+{
+	return capture_one(c->s, c->st, c->ret, c->nr, i);
+}
+
+/* Strings, buffers and structs, as the plan for `nr` lists them. With
+ * bpf_loop the verifier checks one capture once; without, four times. */
 static __always_inline __u64 capture_args(struct capture_scratch *s,
 					  const struct inflight *st,
 					  __s64 ret, __u32 nr)
 {
-	__u64 off = 0;
+	struct args_loop c = { .s = s, .st = st, .ret = ret, .nr = nr };
 
-	for (int i = 0; i < AIF_CAPTURES; i++) {
-		struct capture_spec spec = capture_plan[nr][i];
-		const void *ptr;
-		__u32 limit;
-		long len;
-
-		if (spec.kind == CAP_NONE || spec.arg >= AIF_SYSCALL_ARGS)
-			break;
-		if ((spec.flags & CAP_F_OK) && ret < 0)
-			continue;
-		if ((spec.flags & CAP_F_ERR) && ret >= 0)
-			continue;
-		/* Forget how `off` was reached, so the verifier sees one state
-		 * per iteration instead of one per path (the mask never changes
-		 * it: at most three captures of CAPTURE_SLOT precede). */
-		off = bound_off(off);
-		if (off > 2 * CAPTURE_SLOT)
-			break;
-		/* `& 7`: the check above may be on another copy of the byte. */
-		ptr = (const void *)st->args[spec.arg & 7];
-		if (spec.kind == CAP_STR) {
-			off += put_str(s, off, spec.arg, CAP_STR, ptr);
-			continue;
-		}
-		/* CAP_BUF and CAP_FIXED share one put_bytes(): each inlined
-		 * copy is more for the verifier to walk. */
-		if (spec.kind == CAP_FIXED) {
-			len = spec.size;
-			limit = AIF_CAPTURE_MAX;
-		} else {
-			len = capture_len(&spec, st, ret);
-			limit = spec.flags & CAP_F_LIMIT ? string_limit : AIF_CAPTURE_MAX;
-			if (spec.size && spec.size < limit)
-				limit = spec.size;
-		}
-		off += put_bytes(s, off, spec.arg, spec.kind, ptr, len, limit);
+	s->loop_off = 0;
+	if (have_bpf_loop) {
+		bpf_loop(AIF_CAPTURES, args_entry, &c, 0);
+	} else {
+		for (int i = 0; i < AIF_CAPTURES; i++)
+			if (capture_one(s, st, ret, nr, i))
+				break;
 	}
-	return off;
+	return bound_off(s->loop_off);
 }
 
 /* struct iovec as user space passes it. */
