@@ -9,13 +9,14 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use libbpf_rs::OpenObject;
 
-use crate::capture::reader::{Reader, Waker};
+use crate::capture::reader::{Reader, ReaderStats, Waker};
 use crate::cli::{Format, TraceArgs};
 use crate::decode::syscalls::Selection;
 use crate::enrich::{fds, Annotate};
 use crate::error::{user, Kind};
 use crate::kernel::counters::Counters;
 use crate::kernel::features::Features;
+use crate::kernel::tracer_skel::TracerSkel;
 use crate::kernel::{loader, preflight};
 use crate::launch;
 use crate::output::stats::{self, Stats};
@@ -211,6 +212,227 @@ fn default_workers() -> usize {
     (cpus / 2).clamp(1, 4)
 }
 
+/// The loader configuration for this target and these options.
+fn config(
+    args: &TraceArgs,
+    target: &Target,
+    selection: &Selection,
+    ring_bytes: u32,
+    features: Features,
+) -> loader::Config {
+    loader::Config {
+        tracer_tgid: std::process::id(),
+        trace_all: matches!(target, Target::All),
+        follow_children: matches!(target, Target::Command(_)) || args.follow,
+        comm: match target {
+            Target::Comm(c) => Some(*c),
+            _ => None,
+        },
+        syscall_filter: selection.words(),
+        capture: !args.raw,
+        string_limit: args.string_limit,
+        ring_bytes,
+        features,
+        storage_marks_watched: match target {
+            Target::Command(_) => true,
+            Target::Pids(_) | Target::Comm(_) => features.pidfd_thread,
+            Target::All => false,
+        },
+    }
+}
+
+/// Registers what to watch, before the programs are attached so nothing is
+/// missed; a launched command is returned held at its gate.
+fn register(
+    skel: &TracerSkel<'_>,
+    target: &Target,
+    features: Features,
+) -> anyhow::Result<Option<launch::Held>> {
+    match target {
+        Target::Command(argv) => {
+            launch::become_subreaper()?;
+            let child = launch::spawn_held(argv)?;
+            child.wait_at_gate()?;
+            loader::watch(skel, child.pid)?;
+            if features.task_btf {
+                loader::mark_watched(skel, child.pid, false)
+                    .context("marking the launched command")?;
+            }
+            return Ok(Some(child));
+        }
+        Target::Pids(pids) => {
+            for &pid in pids {
+                loader::watch(skel, pid)?;
+            }
+        }
+        Target::Comm(comm) => {
+            for pid in pids_with_comm(comm) {
+                loader::watch(skel, pid)?;
+            }
+        }
+        Target::All => {}
+    }
+    Ok(None)
+}
+
+fn formatter(args: &TraceArgs) -> Formatter {
+    let f = Formatter::new(args.format, Clock::new(), args.string_limit as usize);
+    if args.summary_only {
+        f.without_events()
+    } else {
+        f
+    }
+}
+
+fn announce(target: &Target, args: &TraceArgs) {
+    match target {
+        Target::Pids(p) => eprintln!("ai-forensics: tracing pid {p:?} (Ctrl-C to stop)"),
+        Target::Comm(_) => eprintln!(
+            "ai-forensics: tracing processes named {:?} (Ctrl-C to stop)",
+            args.comm.as_deref().unwrap_or_default()
+        ),
+        Target::All => eprintln!("ai-forensics: tracing all processes (Ctrl-C to stop)"),
+        Target::Command(_) => {}
+    }
+}
+
+/// The -y descriptor tracker; a launched command starts in our directory
+/// with our standard descriptors.
+fn tracker(args: &TraceArgs, launched: Option<u32>) -> Option<fds::Tracker> {
+    let mut t = args
+        .decode_fds
+        .then(|| fds::Tracker::new(Some("/proc".into())))?;
+    if let Some(pid) = launched {
+        if let Ok(cwd) = std::env::current_dir() {
+            t.set_cwd(pid, &cwd.to_string_lossy());
+        }
+        t.inherit_std_fds(pid);
+    }
+    Some(t)
+}
+
+/// When the drain loop ends: the output failed; the launched command and
+/// its descendants are gone (or Ctrl-C, after a grace period for them);
+/// Ctrl-C otherwise; every attached process exited.
+struct StopPolicy<'a> {
+    write_failed: Arc<AtomicBool>,
+    interrupted: Arc<AtomicBool>,
+    reaper: Option<&'a launch::ReapState>,
+    /// --pid: stop when the kernel's watched set is empty.
+    watched: Option<&'a libbpf_rs::MapHandle>,
+    interrupted_at: Option<Instant>,
+    last_watch_check: Instant,
+}
+
+impl StopPolicy<'_> {
+    fn should_stop(&mut self) -> bool {
+        if self.write_failed.load(Ordering::SeqCst) {
+            return true;
+        }
+        if let Some(state) = self.reaper {
+            if state.all_gone.load(Ordering::SeqCst) {
+                return true;
+            }
+            if self.interrupted.load(Ordering::SeqCst) {
+                let t = *self.interrupted_at.get_or_insert_with(Instant::now);
+                return t.elapsed() >= STOP_GRACE;
+            }
+            return false;
+        }
+        if self.interrupted.load(Ordering::SeqCst) {
+            return true;
+        }
+        if let Some(watched) = self.watched {
+            if self.last_watch_check.elapsed() >= Duration::from_millis(100) {
+                self.last_watch_check = Instant::now();
+                return !loader::any_watched(watched);
+            }
+        }
+        false
+    }
+}
+
+/// CPU the tracer had used when tracing started, and when.
+struct Start {
+    at: Instant,
+    setup_ns: u64,
+    cpu: (u64, u64),
+}
+
+/// The final statistics to stderr (and --stats-file).
+fn report(
+    args: &TraceArgs,
+    start: &Start,
+    counts: &stats::Counts,
+    rstats: &ReaderStats,
+    per_syscall: Vec<stats::SyscallCount>,
+) -> anyhow::Result<()> {
+    let elapsed = start.at.elapsed();
+    let (cpu_user_ns, cpu_system_ns) = stats::cpu_times();
+    let (peak_rss_kb, private_rss_kb) = stats::memory_kb();
+    let st = Stats {
+        events: counts.events(),
+        syscalls: counts.syscalls,
+        execs: counts.execs,
+        forks: counts.forks,
+        exits: counts.exits,
+        lost: rstats.order.lost,
+        kernel_lost: rstats.kernel.lost,
+        kernel_events: rstats.kernel.next_seq,
+        late: rstats.order.late,
+        malformed: counts.malformed + rstats.order.malformed,
+        watch_map_full: rstats.kernel.watch_map_full,
+        inflight_map_full: rstats.kernel.inflight_map_full,
+        wakeups: rstats.wakeups,
+        timed_polls: rstats.timeouts,
+        elapsed_ns: elapsed.as_nanos() as u64,
+        setup_ns: start.setup_ns,
+        cpu_user_ns: cpu_user_ns.saturating_sub(start.cpu.0),
+        cpu_system_ns: cpu_system_ns.saturating_sub(start.cpu.1),
+        peak_rss_kb,
+        private_rss_kb,
+        per_syscall,
+    };
+    let mut text = Vec::new();
+    st.write_text(&mut text)?;
+    std::io::stderr().write_all(&text)?;
+    if let Some(path) = &args.stats_file {
+        let json = serde_json::to_vec(&st)?;
+        std::fs::write(path, json).map_err(|e| {
+            user(
+                Kind::Output,
+                format!("cannot write statistics to {}: {e}", path.display()),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// The tracer's exit status: the command's, 141 when our reader went away,
+/// 130 when stopped by a signal while the command still runs (it is left
+/// running), 0 for attach modes.
+fn exit_status(
+    write_result: std::io::Result<()>,
+    reaper: Option<(Arc<launch::ReapState>, std::thread::JoinHandle<()>)>,
+) -> anyhow::Result<u8> {
+    if let Err(e) = write_result {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(user(Kind::Output, format!("writing events failed: {e}")));
+        }
+        // The reader of our output went away (`| head`): stop like a writer
+        // killed by SIGPIPE would, whatever the command is doing.
+        return Ok(128 + libc::SIGPIPE as u8);
+    }
+    let Some((state, handle)) = reaper else {
+        return Ok(0);
+    };
+    if state.all_gone.load(Ordering::SeqCst) {
+        let _ = handle.join();
+        return Ok(launch::exit_code_of(state.status.load(Ordering::SeqCst)));
+    }
+    Ok(130)
+}
+
 pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let target = target(&args)?;
     let selection =
@@ -234,65 +456,21 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         features.pidfd_thread = false;
         features.bpf_loop = false;
     }
-    let cfg = loader::Config {
-        tracer_tgid: std::process::id(),
-        trace_all: matches!(target, Target::All),
-        follow_children: matches!(target, Target::Command(_)) || args.follow,
-        comm: match &target {
-            Target::Comm(c) => Some(*c),
-            _ => None,
-        },
-        syscall_filter: selection.words(),
-        capture: !args.raw,
-        string_limit: args.string_limit,
-        ring_bytes,
-        features,
-        storage_marks_watched: match target {
-            Target::Command(_) => true,
-            Target::Pids(_) | Target::Comm(_) => features.pidfd_thread,
-            Target::All => false,
-        },
-    };
+    let cfg = config(&args, &target, &selection, ring_bytes, features);
     let mut object = MaybeUninit::<OpenObject>::uninit();
     let mut skel = loader::load(&mut object, &cfg)?;
-
-    // Register what to watch before attaching, so nothing is missed.
-    let mut held = None;
-    match &target {
-        Target::Command(argv) => {
-            launch::become_subreaper()?;
-            let child = launch::spawn_held(argv)?;
-            child.wait_at_gate()?;
-            loader::watch(&skel, child.pid)?;
-            if features.task_btf {
-                loader::mark_watched(&skel, child.pid, false)
-                    .context("marking the launched command")?;
-            }
-            held = Some(child);
-        }
-        Target::Pids(pids) => {
-            for &pid in pids {
-                loader::watch(&skel, pid)?;
-            }
-        }
-        Target::Comm(comm) => {
-            for pid in pids_with_comm(comm) {
-                loader::watch(&skel, pid)?;
-            }
-        }
-        Target::All => {}
-    }
+    let held = register(&skel, &target, features)?;
     loader::attach(&mut skel)?;
     if cfg.storage_marks_watched {
         mark_running_threads(&skel, &watched_pids(&target))?;
     }
 
     let waker = Waker::new()?;
-    let stop = Arc::new(AtomicBool::new(false));
+    let interrupted = Arc::new(AtomicBool::new(false));
     {
-        let (stop, waker) = (Arc::clone(&stop), waker.clone());
+        let (interrupted, waker) = (Arc::clone(&interrupted), waker.clone());
         ctrlc::set_handler(move || {
-            stop.store(true, Ordering::SeqCst);
+            interrupted.store(true, Ordering::SeqCst);
             waker.wake();
         })
         .context("installing the Ctrl-C/SIGTERM handler")?;
@@ -300,46 +478,21 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let write_failed = Arc::new(AtomicBool::new(false));
     let pipeline = Pipeline::start(
         args.workers.unwrap_or_else(default_workers),
-        {
-            let f = Formatter::new(args.format, Clock::new(), args.string_limit as usize);
-            if args.summary_only {
-                f.without_events()
-            } else {
-                f
-            }
-        },
+        formatter(&args),
         out,
         Arc::clone(&write_failed),
     )?;
-
-    match &target {
-        Target::Pids(p) => eprintln!("ai-forensics: tracing pid {p:?} (Ctrl-C to stop)"),
-        Target::Comm(_) => eprintln!(
-            "ai-forensics: tracing processes named {:?} (Ctrl-C to stop)",
-            args.comm.as_deref().unwrap_or_default()
-        ),
-        Target::All => eprintln!("ai-forensics: tracing all processes (Ctrl-C to stop)"),
-        Target::Command(_) => {}
-    }
-    let started = Instant::now();
-    let setup_ns = setup_started.elapsed().as_nanos() as u64;
-    let (cpu_user_at_start, cpu_system_at_start) = stats::cpu_times();
-    let mut tracker = args
-        .decode_fds
-        .then(|| fds::Tracker::new(Some("/proc".into())));
+    announce(&target, &args);
+    let start = Start {
+        at: Instant::now(),
+        setup_ns: setup_started.elapsed().as_nanos() as u64,
+        cpu: stats::cpu_times(),
+    };
+    let tracker = tracker(&args, held.as_ref().map(|c| c.pid));
     let mut reaper = None;
     if let Some(child) = held {
-        let pid = child.pid;
-        // The command starts in our directory.
-        if let Some(t) = &mut tracker {
-            if let Ok(cwd) = std::env::current_dir() {
-                t.set_cwd(pid, &cwd.to_string_lossy());
-            }
-            t.inherit_std_fds(pid);
-        }
         let waker = waker.clone();
-        let (state, handle) = launch::spawn_reaper(pid, move || waker.wake())?;
-        reaper = Some((state, handle));
+        reaper = Some(launch::spawn_reaper(child.pid, move || waker.wake())?);
         child.release()?;
     }
 
@@ -354,98 +507,23 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let watched = loader::handle(&skel.maps.watched)?;
     let sink = Annotate::new(pipeline.sink(), tracker);
     let mut reader = Reader::new(&ring, counters, sink, waker)?;
-    let pid_mode = matches!(target, Target::Pids(_));
-    let mut stop_at: Option<Instant> = None;
-    let mut last_watch_check = Instant::now();
-    let should_stop = || {
-        if write_failed.load(Ordering::SeqCst) {
-            return true;
-        }
-        if let Some((state, _)) = &reaper {
-            if state.all_gone.load(Ordering::SeqCst) {
-                return true;
-            }
-            if stop.load(Ordering::SeqCst) {
-                let t = *stop_at.get_or_insert_with(Instant::now);
-                return t.elapsed() >= STOP_GRACE;
-            }
-            return false;
-        }
-        if stop.load(Ordering::SeqCst) {
-            return true;
-        }
-        if pid_mode && last_watch_check.elapsed() >= Duration::from_millis(100) {
-            last_watch_check = Instant::now();
-            return !loader::any_watched(&watched);
-        }
-        false
+    let mut policy = StopPolicy {
+        write_failed,
+        interrupted,
+        reaper: reaper.as_ref().map(|(state, _)| &**state),
+        watched: matches!(target, Target::Pids(_)).then_some(&watched),
+        interrupted_at: None,
+        last_watch_check: Instant::now(),
     };
-    reader.run(should_stop)?;
+    reader.run(|| policy.should_stop())?;
     loader::detach(&mut skel);
     let rstats = reader.finish()?;
-    let elapsed = started.elapsed();
     let finished = pipeline.finish()?;
-    let counts = finished.counts;
     let mut write_result = finished.result;
-    let per_syscall = Stats::per_syscall_from(&counts);
+    let per_syscall = Stats::per_syscall_from(&finished.counts);
     if (args.summary || args.summary_only) && write_result.is_ok() {
         write_result = write_summary(args.format, &per_syscall, finished.out);
     }
-
-    let (cpu_user_ns, cpu_system_ns) = stats::cpu_times();
-    let (peak_rss_kb, private_rss_kb) = stats::memory_kb();
-    let st = Stats {
-        events: counts.events(),
-        syscalls: counts.syscalls,
-        execs: counts.execs,
-        forks: counts.forks,
-        exits: counts.exits,
-        lost: rstats.order.lost,
-        kernel_lost: rstats.kernel.lost,
-        kernel_events: rstats.kernel.next_seq,
-        late: rstats.order.late,
-        malformed: counts.malformed + rstats.order.malformed,
-        watch_map_full: rstats.kernel.watch_map_full,
-        inflight_map_full: rstats.kernel.inflight_map_full,
-        wakeups: rstats.wakeups,
-        timed_polls: rstats.timeouts,
-        elapsed_ns: elapsed.as_nanos() as u64,
-        setup_ns,
-        cpu_user_ns: cpu_user_ns.saturating_sub(cpu_user_at_start),
-        cpu_system_ns: cpu_system_ns.saturating_sub(cpu_system_at_start),
-        peak_rss_kb,
-        private_rss_kb,
-        per_syscall,
-    };
-    let mut summary = Vec::new();
-    st.write_text(&mut summary)?;
-    std::io::stderr().write_all(&summary)?;
-    if let Some(path) = &args.stats_file {
-        let json = serde_json::to_vec(&st)?;
-        std::fs::write(path, json).map_err(|e| {
-            user(
-                Kind::Output,
-                format!("cannot write statistics to {}: {e}", path.display()),
-            )
-        })?;
-    }
-    if let Err(e) = write_result {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(user(Kind::Output, format!("writing events failed: {e}")));
-        }
-        // The reader of our output went away (`| head`): stop like a writer
-        // killed by SIGPIPE would, whatever the command is doing.
-        return Ok(128 + libc::SIGPIPE as u8);
-    }
-
-    let Some((state, handle)) = reaper else {
-        return Ok(0);
-    };
-    if state.all_gone.load(Ordering::SeqCst) {
-        let _ = handle.join();
-        let status = state.status.load(Ordering::SeqCst);
-        return Ok(launch::exit_code_of(status));
-    }
-    // Stopped by a signal while the command still runs: it is left running.
-    Ok(130)
+    report(&args, &start, &finished.counts, &rstats, per_syscall)?;
+    exit_status(write_result, reaper)
 }

@@ -211,7 +211,9 @@ fn descriptors_and_relative_paths_with_y() {
     );
     let ev = run.events();
     let pipe = ev.named("pipe2")[0];
-    let r = s(&pipe["fd_paths"], "fildes[0]");
-    assert!(r.starts_with("pipe:["), "{pipe}");
-    assert_eq!(ev.named("write").last().unwrap()["fd_paths"]["fd"], r);
+    let w = s(&pipe["fd_paths"], "fildes[1]");
+    assert!(w.starts_with("pipe:["), "{pipe}");
+    assert!(s(&pipe["fd_paths"], "fildes[0]").starts_with("pipe:["), "{pipe}");
+    // The write end keeps the name the pipe2 call gave it.
+    assert_eq!(ev.named("write").last().unwrap()["fd_paths"]["fd"], w);
 }
