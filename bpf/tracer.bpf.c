@@ -119,11 +119,12 @@ struct {
 struct capture_scratch {
 	struct syscall_event e;
 	__u8 data[CAPTURE_OFF_MASK + 1 + CAPTURE_SLOT];
-	/* The iovec loop's state, kept in map memory, whose contents the
-	 * verifier does not track: its callback then converges at once. */
+	/* The state of the capture loops (bpf_loop callbacks), kept in map
+	 * memory, whose contents the verifier does not track: a callback
+	 * then converges at once. loop_off is an offset in `data` (or a
+	 * count); loop_budget the bytes left to spread over iovec entries
+	 * (readv, recvmsg; negative when they are whole), or flags. */
 	__u64 loop_off;
-	/* Bytes the call transferred, spread over the entries in order
-	 * (readv, recvmsg); negative when the entries are whole (writev). */
 	__s64 loop_budget;
 };
 
