@@ -213,7 +213,10 @@ fn descriptors_and_relative_paths_with_y() {
     let pipe = ev.named("pipe2")[0];
     let w = s(&pipe["fd_paths"], "fildes[1]");
     assert!(w.starts_with("pipe:["), "{pipe}");
-    assert!(s(&pipe["fd_paths"], "fildes[0]").starts_with("pipe:["), "{pipe}");
+    assert!(
+        s(&pipe["fd_paths"], "fildes[0]").starts_with("pipe:["),
+        "{pipe}"
+    );
     // The write end keeps the name the pipe2 call gave it.
     assert_eq!(ev.named("write").last().unwrap()["fd_paths"]["fd"], w);
 }
