@@ -185,6 +185,18 @@ t.start()
 t.join()
 "#;
 
+/// A pattern compiled once per test run, not once per line.
+fn re(pattern: &'static str) -> &'static regex::Regex {
+    static CACHE: std::sync::Mutex<Vec<(&str, &regex::Regex)>> = std::sync::Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap();
+    if let Some((_, r)) = cache.iter().find(|(p, _)| *p == pattern) {
+        return r;
+    }
+    let r: &'static regex::Regex = Box::leak(Box::new(regex::Regex::new(pattern).unwrap()));
+    cache.push((pattern, r));
+    r
+}
+
 /// One line of either tool reduced to `name(args) = ret`.
 fn normalise(line: &str) -> Option<(String, String)> {
     let line = line.trim_end();
@@ -216,13 +228,13 @@ fn normalise(line: &str) -> Option<(String, String)> {
     }
     // The launching tool's own environment array.
     // Pipe and socket inodes differ from run to run.
-    let inode = regex::Regex::new(r"(pipe|socket|anon_inode):\[[^\]]*\]").unwrap();
+    let inode = re(r"(pipe|socket|anon_inode):\[[^\]]*\]");
     call = inode.replace_all(&call, "$1:[N]").into_owned();
     ret = inode.replace_all(&ret, "$1:[N]").into_owned();
-    let tid = regex::Regex::new(r"parent_tid=\[\d+\]").unwrap();
+    let tid = re(r"parent_tid=\[\d+\]");
     call = tid.replace_all(&call, "parent_tid=[PID]").into_owned();
     if name == "execve" {
-        let envp = regex::Regex::new(r"\], 0x[0-9a-f]+ /\*").unwrap();
+        let envp = re(r"\], 0x[0-9a-f]+ /\*");
         call = envp.replace(&call, "], ENVP /*").into_owned();
     }
     if [
@@ -240,7 +252,7 @@ fn normalise(line: &str) -> Option<(String, String)> {
     {
         ret = "PID".into();
     }
-    let ephemeral = regex::Regex::new(r"htons\((\d+)\)").unwrap();
+    let ephemeral = re(r"htons\((\d+)\)");
     call = ephemeral
         .replace_all(&call, |c: &regex::Captures<'_>| {
             let port: u32 = c[1].parse().unwrap_or(0);

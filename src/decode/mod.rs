@@ -50,6 +50,11 @@ pub const CAP_STRV_SLOT: usize = types::capture_limits::CAP_STRV_SLOT.0 as usize
 pub const CAPR_TRUNC: u16 = types::capture_result::CAPR_TRUNC.0 as u16;
 pub const CAPR_FAULT: u16 = types::capture_result::CAPR_FAULT.0 as u16;
 
+/// A failed return value (-4095..-1), like the kernel's `IS_ERR_VALUE`.
+pub fn is_error(ret: i64) -> bool {
+    (-4095..0).contains(&ret)
+}
+
 /// User memory captured with a syscall record, checked at decode time.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Captures<'a>(&'a [u8]);

@@ -140,7 +140,7 @@ pub struct Call<'a> {
 
 impl Call<'_> {
     pub fn ok(&self) -> bool {
-        self.returned && !(-4095..0).contains(&self.ret)
+        self.returned && !super::is_error(self.ret)
     }
     fn arg(&self, i: usize) -> u64 {
         self.args[i]

@@ -250,7 +250,7 @@ impl Tracker {
         }
 
         let ret = e.ret;
-        if (-4095..0).contains(&ret) || e.hdr.flags & decode::F_NORETURN != 0 {
+        if decode::is_error(ret) || e.hdr.flags & decode::F_NORETURN != 0 {
             return notes;
         }
         let fd = ret as i32;

@@ -15,6 +15,7 @@ use crate::kernel::types;
 use json::key;
 
 pub use clock::Clock;
+pub use decode::is_error;
 
 /// Formats events of one batch after another; one per worker thread.
 #[derive(Debug, Clone)]
@@ -70,11 +71,6 @@ pub fn syscall_name(nr: u32, buf: &mut String) -> &str {
     }
 }
 
-/// A failed return value (-4095..-1), like the kernel's `IS_ERR_VALUE`.
-pub fn is_error(ret: i64) -> bool {
-    (-4095..0).contains(&ret)
-}
-
 /// The C library's text for errno `n` (what strace prints), when it knows it.
 fn libc_strerror(n: i32) -> Option<&'static str> {
     /// Errno values user space sees; above them are kernel-internal codes.
@@ -115,41 +111,7 @@ pub fn errno_of(ret: i64) -> Option<(&'static str, &'static str)> {
 
 /// Signal name for a number (SIGKILL), or `SIG<n>`.
 pub fn signal_name(sig: u32) -> String {
-    let name = match sig as i32 {
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGILL => "SIGILL",
-        libc::SIGTRAP => "SIGTRAP",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGUSR1 => "SIGUSR1",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGUSR2 => "SIGUSR2",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGALRM => "SIGALRM",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGSTKFLT => "SIGSTKFLT",
-        libc::SIGCHLD => "SIGCHLD",
-        libc::SIGCONT => "SIGCONT",
-        libc::SIGSTOP => "SIGSTOP",
-        libc::SIGTSTP => "SIGTSTP",
-        libc::SIGTTIN => "SIGTTIN",
-        libc::SIGTTOU => "SIGTTOU",
-        libc::SIGURG => "SIGURG",
-        libc::SIGXCPU => "SIGXCPU",
-        libc::SIGXFSZ => "SIGXFSZ",
-        libc::SIGVTALRM => "SIGVTALRM",
-        libc::SIGPROF => "SIGPROF",
-        libc::SIGWINCH => "SIGWINCH",
-        libc::SIGIO => "SIGIO",
-        libc::SIGPWR => "SIGPWR",
-        libc::SIGSYS => "SIGSYS",
-        _ => return format!("SIG{sig}"),
-    };
-    name.to_owned()
+    decode::consts::signal_name(sig).map_or_else(|| format!("SIG{sig}"), str::to_owned)
 }
 
 impl Formatter {
@@ -437,7 +399,8 @@ mod tests {
     fn names_for_unknown_numbers() {
         let mut buf = String::new();
         assert_eq!(syscall_name(999, &mut buf), "syscall_999");
-        assert_eq!(signal_name(64), "SIG64");
+        assert_eq!(signal_name(100), "SIG100");
+        assert_eq!(signal_name(9), "SIGKILL");
         assert_eq!(errno_of(-1).unwrap().0, "EPERM");
         assert!(errno_of(-4096).is_none());
         assert!(errno_of(0).is_none());

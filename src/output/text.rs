@@ -3,27 +3,16 @@ use std::io::Write;
 
 use super::{errno_of, signal_name, syscall_name};
 use crate::decode::signatures::Arg;
+use crate::decode::structs::quote;
 use crate::decode::table::{self, Call, Decoded};
 use crate::decode::value::Value;
 use crate::decode::{self, comm_bytes, render, split_argv, DecodeError, Event};
 use crate::enrich::Notes;
 use crate::kernel::types;
 
+/// A quoted, escaped string, as strace prints one.
 fn escaped(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
-    for &b in s {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x20..=0x7e => out.push(b),
-            _ => {
-                let _ = write!(out, "\\x{b:02x}");
-            }
-        }
-    }
-    out.push(b'"');
+    out.extend_from_slice(quote(s).as_bytes());
 }
 
 /// A raw argument by its C type: pointers in hex (NULL for 0), integers in decimal.
