@@ -100,7 +100,8 @@ enum capture_len {
 
 enum capture_flags {
 	CAP_F_OK = 1 << 0, /* only when the call succeeded (output data) */
-	CAP_F_LIMIT = 1 << 1, /* cut at the string limit (-s) */
+	CAP_F_ERR = 1 << 1, /* only when the call failed */
+	CAP_F_LIMIT = 1 << 2, /* cut at the string limit (-s) */
 };
 
 struct capture_spec {

@@ -605,6 +605,8 @@ static __always_inline int capture_one(struct capture_scratch *s,
 		return 1;
 	if ((spec.flags & CAP_F_OK) && ret < 0)
 		return 0;
+	if ((spec.flags & CAP_F_ERR) && ret >= 0)
+		return 0;
 	if (off > 2 * CAPTURE_SLOT)
 		return 1;
 	/* `& 7`: the check above may be on another copy of the byte. */
@@ -813,13 +815,8 @@ static __always_inline void emit_captured(const struct inflight *st, __s64 ret,
 	__u64 seq, size, off = 0;
 
 	s = bpf_map_lookup_elem(&capture_scratch, &zero);
-	if (!s || nr >= AIF_SYSCALL_BITS) {
-		/* Cannot happen (the per-CPU array has its entry, the caller
-		 * checked nr); if it did, the event is a numbered loss. */
-		__sync_fetch_and_add(&next_seq, 1);
-		count_lost();
+	if (!s || nr >= AIF_SYSCALL_BITS)
 		return;
-	}
 	seq = __sync_fetch_and_add(&next_seq, 1);
 	fill_header(&s->e.hdr, seq, EVENT_SYSCALL, EVENT_F_CAPTURES, st->ts_ns);
 	s->e.ret = ret;
