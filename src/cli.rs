@@ -23,6 +23,56 @@ pub struct Cli {
 pub enum Command {
     /// Trace a command and its descendants, running processes, or the whole system.
     Trace(TraceArgs),
+    /// Learn each executable's normal syscall pairs in the kernel (pH) and report anomalies.
+    Daemon(DaemonArgs),
+    /// Monitored tasks of the running daemon: profile, status, calls, LFC, anomalies.
+    Ps(PhQuery),
+    /// List profiles, or show one (`show EXE|KEY`).
+    Profiles {
+        #[command(flatten)]
+        query: PhQuery,
+        #[command(subcommand)]
+        action: Option<ProfilesAction>,
+    },
+    /// Start using a profile's training data as normal now (by profile or by --pid).
+    Normalize(PhTarget),
+    /// Forget a profile's training data (by profile or by --pid).
+    Sensitize(PhTarget),
+    /// Send a profile back to training (by profile or by --pid).
+    Tolerize(PhTarget),
+    /// Read or change the pH settings.
+    Settings {
+        #[command(flatten)]
+        query: PhQuery,
+        #[command(subcommand)]
+        action: SettingsAction,
+    },
+    /// Ask the running daemon to save every profile now.
+    Save(PhQuery),
+    /// Write a profile to a portable file (keyed by path and content hash).
+    Export {
+        #[command(flatten)]
+        query: PhQuery,
+        /// Executable path or profile key (DEV:INO).
+        profile: String,
+        /// File to write.
+        file: PathBuf,
+    },
+    /// Add a profile exported on another machine.
+    Import {
+        #[command(flatten)]
+        query: PhQuery,
+        /// File written by `export`.
+        file: PathBuf,
+        /// Import even when the local executable's contents differ.
+        #[arg(long)]
+        force: bool,
+    },
+    /// The pH engine in user space, on recorded traces.
+    Ph {
+        #[command(subcommand)]
+        action: PhAction,
+    },
     /// Show which BPF features and hooks this kernel offers, and which are used.
     Probe {
         /// One JSON object instead of a table.
@@ -116,6 +166,207 @@ pub struct TraceArgs {
     /// Command to launch and trace with all its descendants.
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Monitor these running processes (comma-separated pids) and their children.
+    #[arg(short, long, value_delimiter = ',', conflicts_with = "comm")]
+    pub pid: Vec<u32>,
+
+    /// Monitor processes whose command name (comm) is NAME, and their children.
+    #[arg(long, value_name = "NAME")]
+    pub comm: Option<String>,
+
+    /// Where profiles are kept.
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/ai-forensics")]
+    pub state_dir: PathBuf,
+
+    /// How often profiles are saved (and at shutdown).
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    pub save_interval: std::time::Duration,
+
+    /// Frozen time before a profile becomes normal (pH: a week); `0s` for tests.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub normal_wait: Option<std::time::Duration>,
+
+    /// Freeze when more than 1 - 32/FACTOR of the training calls added nothing.
+    #[arg(long, value_name = "FACTOR")]
+    pub normal_factor: Option<u64>,
+
+    /// Anomalies after which a normal profile goes back to training.
+    #[arg(long, value_name = "N")]
+    pub anomaly_limit: Option<u64>,
+
+    /// LFC above which a task's profile forgets its training data.
+    #[arg(long, value_name = "N")]
+    pub tolerize_limit: Option<u64>,
+
+    /// Most profiles kept in the kernel.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub max_profiles: u32,
+
+    /// Most profile rows (1 KiB each, one per syscall seen per profile) in the kernel.
+    #[arg(long, value_name = "N", default_value_t = 65536)]
+    pub max_rows: u32,
+
+    /// Write events to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Control socket (default: STATE_DIR/control.sock).
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+
+    /// Print libbpf's diagnostics (to stderr).
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Command to launch and monitor with all its descendants.
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+/// How a pH command reaches the daemon, or its state when none runs.
+#[derive(Debug, Clone, Args)]
+pub struct PhQuery {
+    /// The daemon's state directory (used directly when no daemon runs).
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/ai-forensics")]
+    pub state_dir: PathBuf,
+
+    /// The daemon's control socket (default: STATE_DIR/control.sock).
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+
+    /// One JSON document instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A profile named by executable path or key, or the profile of a process.
+#[derive(Debug, Clone, Args)]
+pub struct PhTarget {
+    #[command(flatten)]
+    pub query: PhQuery,
+
+    /// The profile of this process.
+    #[arg(long, conflicts_with = "profile")]
+    pub pid: Option<u32>,
+
+    /// Executable path or profile key (DEV:INO).
+    #[arg(required_unless_present = "pid")]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ProfilesAction {
+    /// Every profile (the default).
+    List,
+    /// One profile: counts and its most frequent pairs.
+    Show {
+        /// Executable path or profile key (DEV:INO).
+        profile: String,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SettingsAction {
+    /// Print the settings.
+    Get,
+    /// Change one setting: normal_wait (a duration), normal_factor, anomaly_limit, tolerize_limit.
+    Set { name: String, value: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PhAction {
+    /// Train on recorded traces, then test others: anomalies, LFC, detection and false alarms.
+    Eval(PhEvalArgs),
+    /// Run recorded traces through the engine in order, from empty profiles,
+    /// writing every event (anomalies, transitions) as JSON lines.
+    Replay(PhReplayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PhReplayArgs {
+    /// Trace files or directories (file-name order).
+    #[arg(required = true)]
+    pub traces: Vec<PathBuf>,
+
+    /// Trace format.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Jsonl)]
+    pub format: TraceFormat,
+
+    /// Frozen time before a profile becomes normal, in the traces' clock (default: never).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub normal_wait: Option<std::time::Duration>,
+
+    /// Freeze when more than 1 - 32/FACTOR of the training calls added nothing.
+    #[arg(long, value_name = "FACTOR")]
+    pub normal_factor: Option<u64>,
+
+    /// Anomalies after which a normal profile goes back to training.
+    #[arg(long, value_name = "N")]
+    pub anomaly_limit: Option<u64>,
+
+    /// LFC above which the training data are reset.
+    #[arg(long, value_name = "N")]
+    pub tolerize_limit: Option<u64>,
+
+    /// Write events to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PhEvalArgs {
+    /// Traces to train on (a directory, read in file-name order, or one file).
+    #[arg(long, value_name = "DIR")]
+    pub train: PathBuf,
+
+    /// Traces to test (a directory or one file); repeat for several sets.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub test: Vec<PathBuf>,
+
+    /// Trace format.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Unm)]
+    pub format: TraceFormat,
+
+    /// Train on only the first N traces of --train (file-name order).
+    #[arg(long, value_name = "N")]
+    pub train_count: Option<usize>,
+
+    /// Skip the first N traces of each --test set (e.g. the ones trained on).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub test_skip: usize,
+
+    /// Anomalies after which a normal profile goes back to training.
+    #[arg(long, value_name = "N")]
+    pub anomaly_limit: Option<u64>,
+
+    /// LFC above which the training data are reset.
+    #[arg(long, value_name = "N")]
+    pub tolerize_limit: Option<u64>,
+
+    /// Write every engine event (anomaly, transitions) as JSON lines to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+
+    /// One JSON document instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    /// UNM `PID SYSCALL` lines, one trace per file.
+    Unm,
+    /// `ai-forensics trace` JSON lines.
+    Jsonl,
+}
+
+/// Parses `0s`, `500ms`, `15m`, `7d`, `1week` (humantime).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("invalid duration {s:?}: {e}"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@ mod floor;
 mod kernel;
 mod launch;
 mod output;
+mod ph;
 mod pipeline;
 mod probe;
 mod trace;
@@ -45,6 +46,12 @@ fn main() -> ExitCode {
         cli::Command::Trace(args) => trace::run(args),
         cli::Command::BenchFloor { command } => floor::run(&command),
         cli::Command::Probe { json } => probe::run(json),
+        cli::Command::Daemon(args) => ph::daemon::run(args),
+        cli::Command::Ph { action } => match action {
+            cli::PhAction::Eval(args) => ph::eval::run(&args),
+            cli::PhAction::Replay(args) => ph::eval::replay(&args),
+        },
+        command => ph::commands::run(command),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,12 @@
+//! pH (process homeostasis): per-executable syscall-pair profiles, anomalies, and the daemon.
+//!
+//! docs/ph.md specifies the algorithm that both the kernel engine
+//! (bpf/ph.bpf.c) and the user-space engine (`engine`) implement.
+pub mod profile;
+pub mod commands;
+pub mod control;
+pub mod daemon;
+pub mod engine;
+pub mod eval;
+pub mod store;
+pub mod traces;

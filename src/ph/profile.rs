@@ -1,0 +1,181 @@
+//! pH profile data shared by the kernel engine's loader, the user-space engine and the store.
+//!
+//! The algorithm is specified in docs/ph.md; names here follow it.
+use std::collections::BTreeMap;
+
+/// Calls per window: the current call and the 8 before it.
+pub const WINDOW: usize = 9;
+/// Previous calls kept per window.
+pub const HISTORY: usize = WINDOW - 1;
+/// Calls in a locality frame.
+pub const LFC_SIZE: usize = 128;
+/// Signal frames with their own window (deeper handlers share the last).
+pub const FRAMES: usize = 4;
+/// Denominator of `normal_factor` (pH's fixed 32).
+pub const NORMAL_FACTOR_DEN: u64 = 32;
+/// Syscall numbers the kernel engine learns (`PH_NSYS` in bpf/ph.h).
+pub const KERNEL_ALPHABET: usize = 512;
+
+/// Tunables, as in pH and ebpH.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Settings {
+    /// How long a profile stays frozen before it becomes normal (ns).
+    pub normal_wait_ns: u64,
+    /// Freeze when `train_count * 32 > last_mod_at * normal_factor`.
+    pub normal_factor: u64,
+    /// A normal profile with more anomalies than this goes back to training.
+    pub anomaly_limit: u64,
+    /// A task whose LFC exceeds this resets its profile's training data.
+    pub tolerize_limit: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            normal_wait_ns: 7 * 24 * 3600 * 1_000_000_000,
+            normal_factor: 128,
+            anomaly_limit: 30,
+            tolerize_limit: 12,
+        }
+    }
+}
+
+/// Which executable a profile belongs to, on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ProfileKey {
+    pub dev: u64,
+    pub ino: u64,
+}
+
+/// The pairs that follow one call `c0`: `train[c1]` and `test[c1]`, one
+/// byte each (bit `i-1`: `c1` seen `i` calls before `c0`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub train: Vec<u8>,
+    pub test: Vec<u8>,
+}
+
+impl Row {
+    pub fn new(alphabet: usize) -> Self {
+        Row {
+            train: vec![0; alphabet],
+            test: vec![0; alphabet],
+        }
+    }
+}
+
+/// One executable's profile. Rows exist only for calls seen, as in the kernel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub key: ProfileKey,
+    /// The executable's path, as last seen at exec.
+    pub path: String,
+    /// SHA-256 of the executable's contents, when known (export/import).
+    pub exe_sha256: Option<[u8; 32]>,
+    /// Number of syscall numbers (row and column count).
+    pub alphabet: usize,
+    /// Rows by first call `c0`.
+    pub rows: BTreeMap<u32, Row>,
+    pub train_count: u64,
+    pub last_mod_at: u64,
+    pub normal: bool,
+    /// Clock value when the profile froze (0: not frozen).
+    pub frozen_since: u64,
+    /// Anomalous calls since the profile became normal.
+    pub anomalies: u64,
+}
+
+impl Profile {
+    pub fn new(key: ProfileKey, path: impl Into<String>, alphabet: usize) -> Self {
+        Profile {
+            key,
+            path: path.into(),
+            exe_sha256: None,
+            alphabet,
+            rows: BTreeMap::new(),
+            train_count: 0,
+            last_mod_at: 0,
+            normal: false,
+            frozen_since: 0,
+            anomalies: 0,
+        }
+    }
+
+    /// True when more than `1 - 32/normal_factor` of the training calls added nothing.
+    pub fn frozen(&self, settings: &Settings) -> bool {
+        self.last_mod_at > 0
+            && u128::from(self.train_count) * u128::from(NORMAL_FACTOR_DEN)
+                > u128::from(self.last_mod_at) * u128::from(settings.normal_factor)
+    }
+
+    /// Training and testing pairs set (bits), for listings.
+    pub fn pair_counts(&self) -> (u64, u64) {
+        let bits = |v: &[u8]| v.iter().map(|b| u64::from(b.count_ones())).sum::<u64>();
+        self.rows.values().fold((0, 0), |(tr, te), r| {
+            (tr + bits(&r.train), te + bits(&r.test))
+        })
+    }
+
+    /// `normalize`: testing data := training data.
+    pub fn normalize(&mut self) {
+        for row in self.rows.values_mut() {
+            row.test.copy_from_slice(&row.train);
+        }
+        self.normal = true;
+        self.anomalies = 0;
+    }
+
+    /// `sensitize`: forget the training data, keep the testing data.
+    pub fn sensitize(&mut self) {
+        for row in self.rows.values_mut() {
+            row.train.fill(0);
+        }
+        self.train_count = 0;
+        self.last_mod_at = 0;
+        self.frozen_since = 0;
+    }
+
+    /// `tolerize`: back to training.
+    pub fn tolerize(&mut self) {
+        self.normal = false;
+        self.anomalies = 0;
+        self.frozen_since = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn freezes_after_three_quarters_of_calls_add_nothing() {
+        let s = Settings::default();
+        let mut p = Profile::new(ProfileKey::default(), "/bin/x", 8);
+        p.train_count = 100;
+        assert!(!p.frozen(&s), "nothing learned: never frozen");
+        p.last_mod_at = 25;
+        assert!(!p.frozen(&s), "exactly 3/4 is not more than 3/4");
+        p.train_count = 101;
+        assert!(p.frozen(&s));
+    }
+
+    #[test]
+    fn commands_move_the_data() {
+        let mut p = Profile::new(ProfileKey::default(), "/bin/x", 4);
+        let mut row = Row::new(4);
+        row.train[2] = 0b101;
+        p.rows.insert(1, row);
+        p.train_count = 9;
+        p.last_mod_at = 3;
+        p.normalize();
+        assert_eq!(p.rows[&1].test[2], 0b101);
+        assert!(p.normal);
+        p.sensitize();
+        assert_eq!(p.rows[&1].train[2], 0);
+        assert_eq!(p.rows[&1].test[2], 0b101);
+        assert_eq!((p.train_count, p.last_mod_at), (0, 0));
+        assert_eq!(p.pair_counts(), (0, 2));
+        p.tolerize();
+        assert!(!p.normal);
+    }
+}
