@@ -40,6 +40,7 @@ enum event_type {
 	EVENT_EXEC = 2,
 	EVENT_FORK = 3,
 	EVENT_EXIT = 4,
+	EVENT_PH = 5, /* struct ph_event (bpf/ph.h) */
 };
 
 enum event_flags {

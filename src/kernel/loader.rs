@@ -43,7 +43,7 @@ pub fn set_verbose(verbose: bool) {
     }
 }
 
-fn kernel_error(what: &str, err: libbpf_rs::Error) -> anyhow::Error {
+pub(crate) fn kernel_error(what: &str, err: libbpf_rs::Error) -> anyhow::Error {
     let errno = err.kind();
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;

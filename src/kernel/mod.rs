@@ -2,6 +2,7 @@
 pub mod counters;
 pub mod features;
 pub mod loader;
+pub mod ph;
 pub mod preflight;
 
 /// Includes a generated skeleton as a module, out of the reach of our lints.
@@ -28,6 +29,11 @@ skeleton!(
     /// The skeleton generated from `bpf/tracer.bpf.c` (types come from `bpf/events.h`).
     tracer_skel,
     "tracer.skel.rs"
+);
+skeleton!(
+    /// The pH engine (`bpf/ph.bpf.c`; types from `bpf/ph.h`).
+    ph_skel,
+    "ph.skel.rs"
 );
 skeleton!(
     /// The do-nothing benchmark floor skeleton (`bpf/floor.bpf.c`).
