@@ -30,13 +30,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WORKLOAD_DIR = os.path.join(HERE, "workloads")
 
-MODES = ["untraced", "floor", "nomatch", "traced", "traced_y", "strace"]
+MODES = ["untraced", "floor", "nomatch", "traced", "traced_y", "ph", "strace"]
 MODE_TITLES = {
     "untraced": "untraced",
     "floor": "floor (no-op BPF)",
     "nomatch": "filter not matching",
     "traced": "full capture (JSON)",
     "traced_y": "full capture -y -s 64",
+    "ph": "pH daemon (every process)",
     "strace": "strace -f",
 }
 NOMATCH_COMM = "aif-bench-none"
@@ -204,7 +205,15 @@ class Runner:
         elif mode == "strace":
             cmd = ["strace", "-f", "-o", "/dev/null"] + inner
         elif mode == "nomatch":
-            return self._run_nomatch(wl, inner)
+            return self._run_beside(wl, inner, [
+                self.bin, "trace", "--comm", NOMATCH_COMM, "-o", "/dev/null",
+                "--stats-file", self.statsfile] + self.extra, stats=True)
+        elif mode == "ph":
+            # The daemon learns every process on the machine; its profiles
+            # persist across repetitions, as on a machine it has run on.
+            return self._run_beside(wl, inner, [
+                self.bin, "daemon", "--state-dir", os.path.join(self.tmp, "ph-state"),
+                "-o", "/dev/null"], stats=False)
         else:
             raise BenchError("unknown mode " + mode)
         rc, outer, err = self._exec(cmd)
@@ -218,11 +227,10 @@ class Runner:
             sample["error"] = "exit status %s; stderr: %s" % (rc, err.strip()[-800:])
         return sample
 
-    def _run_nomatch(self, wl, inner):
-        """Start the tracer with a filter that matches nothing, wait until it is
-        attached, run the workload untraced, then stop the tracer with SIGINT."""
-        cmd = [self.bin, "trace", "--comm", NOMATCH_COMM, "-o", "/dev/null",
-               "--stats-file", self.statsfile] + self.extra
+    def _run_beside(self, wl, inner, cmd, stats):
+        """Start a tool (`cmd`: the tracer with a filter that matches nothing, or
+        the pH daemon), wait until it is attached, run the workload outside it,
+        then stop the tool with SIGINT."""
         tracer = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE)
         sample = {"scale": 1}
@@ -259,12 +267,12 @@ class Runner:
                 sample.setdefault("error", "tracer did not stop within 30 s of SIGINT")
             buf += rest or b""
         sample["tracer_rc"] = tracer.returncode
-        sample["stats"] = self._read_stats()
+        sample["stats"] = self._read_stats() if stats else None
         if "error" not in sample:
             if tracer.returncode != 0:
                 sample["error"] = "tracer exit status %s after SIGINT: %s" % (
                     tracer.returncode, buf.decode(errors="replace").strip()[-800:])
-            elif sample["stats"] is None:
+            elif stats and sample["stats"] is None:
                 sample["error"] = "tracer wrote no stats file"
         return sample
 
@@ -440,6 +448,21 @@ def print_report(workloads, summary, modes, args, warnings):
                 ", ".join("%s %d" % (n, d["events"]) for n, d in nm),
                 ", ".join("%s %.1f ms" % (n, d["cpu_ns"] / 1e6) for n, d in nm),
                 ", ".join("%s %s" % (n, fmt_num(d["timed_polls"])) for n, d in nm)))
+    if "ph" in modes:
+        rows = []
+        for wl in workloads:
+            d, u = summary[wl.name]["modes"].get("ph"), summary[wl.name]["modes"].get("untraced")
+            if not d or not u or d["wall_ns"] is None or u["wall_ns"] is None:
+                continue
+            per_call = ""
+            if wl.min_events:
+                per_call = ", %.0f ns per syscall" % ((d["wall_ns"] - u["wall_ns"]) / wl.min_events)
+            rows.append("%s %s (%.2fx%s)" % (wl.name, fmt_ms(d["wall_ns"] - u["wall_ns"]),
+                                             d["ratio"] or 0, per_call))
+        if rows:
+            p("")
+            p("pH daemon learning every process, added wall time over untraced: %s."
+              " ebpH (2019) added about 360 ns per syscall." % "; ".join(rows))
     if warnings:
         p("")
         p("### Warnings")

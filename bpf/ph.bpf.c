@@ -182,11 +182,14 @@ static __always_inline void full_event(__u64 *counter, __u32 which)
 	event_send(e);
 }
 
-/* The key of the file `file`. */
+/* The key of the file `file`, its device numbered as stat(2) shows it
+ * (new_encode_dev), not as the kernel keeps it (major << 20 | minor). */
 static __always_inline struct ph_key file_key(struct file *file)
 {
+	__u32 kdev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	__u64 major = kdev >> 20, minor = kdev & ((1U << 20) - 1);
 	struct ph_key key = {
-		.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev),
+		.dev = (minor & 0xff) | (major << 8) | ((minor & ~0xffULL) << 12),
 		.ino = BPF_CORE_READ(file, f_inode, i_ino),
 	};
 	return key;
@@ -386,72 +389,13 @@ static __always_inline void anomaly_event(__u32 id, struct ph_profile *p,
 	event_send(e);
 }
 
-/* One call c0 by the current task (docs/ph.md, "One call"). */
-static __always_inline void ph_call(struct ph_task *st, __u32 c0)
+/* Steps 4 and 5 of a call: train, then freeze and become normal. */
+static __always_inline void ph_learn(__u32 id, struct ph_profile *p,
+				     struct ph_row *row, __u32 c0, __u16 *hist,
+				     __u32 len)
 {
-	__u32 id = st->profile - 1, frame, len, misses = 0, slot, bit;
-	struct ph_profile *p;
-	struct ph_row *row;
-	bool anomalous, new = false, frozen;
+	bool new = false, frozen;
 	__u64 tc, now, since;
-	__u16 *hist;
-
-	p = bpf_map_lookup_elem(&profiles, &id);
-	if (!p)
-		return;
-	row = row_get(id, c0);
-	if (!row)
-		return;
-	frame = st->nest < PH_FRAMES ? st->nest : PH_FRAMES - 1;
-	hist = st->win[frame & (PH_FRAMES - 1)];
-	len = st->len[frame & (PH_FRAMES - 1)];
-	if (len > PH_HISTORY)
-		len = PH_HISTORY;
-
-	/* 1. test */
-	if (p->status == PH_NORMAL) {
-		for (int i = 0; i < PH_HISTORY; i++) {
-			if (i >= len)
-				break;
-			if (!(row->test[hist[i] & (PH_NSYS - 1)] & (1 << i)))
-				misses++;
-		}
-	}
-	anomalous = misses > 0;
-
-	/* 2. locality frame */
-	slot = st->count % PH_LFC;
-	bit = (st->lfc_bits[(slot / 8) & (PH_LFC / 8 - 1)] >> (slot % 8)) & 1;
-	if (bit && !anomalous) {
-		st->lfc--;
-		st->lfc_bits[(slot / 8) & (PH_LFC / 8 - 1)] &= ~(1 << (slot % 8));
-	} else if (!bit && anomalous) {
-		st->lfc++;
-		st->lfc_bits[(slot / 8) & (PH_LFC / 8 - 1)] |= 1 << (slot % 8);
-	}
-	if (st->lfc > st->max_lfc)
-		st->max_lfc = st->lfc;
-	st->count++;
-	if (anomalous) {
-		__sync_fetch_and_add(&p->anomalies, 1);
-		anomaly_event(id, p, st, c0, misses, hist, len);
-		if (p->anomalies > settings.anomaly_limit &&
-		    __sync_val_compare_and_swap(&p->status, PH_NORMAL,
-						PH_TRAINING) == PH_NORMAL) {
-			p->anomalies = 0;
-			p->frozen_since = 0;
-			profile_event(PH_EV_TRAINING, id, p);
-		}
-	}
-
-	/* 3. tolerize: the CPU that takes the count resets the data. */
-	if (st->lfc > settings.tolerize_limit && p->train_count > 0 &&
-	    __sync_lock_test_and_set(&p->train_count, 0) > 0) {
-		p->last_mod_at = 0;
-		p->frozen_since = 0;
-		rows_walk(id, false);
-		profile_event(PH_EV_TOLERIZE, id, p);
-	}
 
 	/* 4. train */
 	for (int i = 0; i < PH_HISTORY; i++) {
@@ -490,6 +434,78 @@ static __always_inline void ph_call(struct ph_task *st, __u32 c0)
 		p->status = PH_NORMAL;
 		profile_event(PH_EV_NORMAL, id, p);
 	}
+}
+
+/* One call c0 by the current task (docs/ph.md, "One call"). */
+static __always_inline void ph_call(struct ph_task *st, __u32 c0)
+{
+	__u32 id = st->profile - 1, frame, len, misses = 0, slot, bit, before;
+	struct ph_profile *p;
+	struct ph_row *row;
+	bool anomalous, above;
+	__u16 *hist;
+
+	p = bpf_map_lookup_elem(&profiles, &id);
+	if (!p)
+		return;
+	row = row_get(id, c0);
+	if (!row)
+		return;
+	frame = st->nest < PH_FRAMES ? st->nest : PH_FRAMES - 1;
+	hist = st->win[frame & (PH_FRAMES - 1)];
+	len = st->len[frame & (PH_FRAMES - 1)];
+	if (len > PH_HISTORY)
+		len = PH_HISTORY;
+
+	/* 1. test */
+	if (p->status == PH_NORMAL) {
+		for (int i = 0; i < PH_HISTORY; i++) {
+			if (i >= len)
+				break;
+			if (!(row->test[hist[i] & (PH_NSYS - 1)] & (1 << i)))
+				misses++;
+		}
+	}
+	anomalous = misses > 0;
+
+	/* 2. locality frame */
+	before = st->lfc;
+	slot = st->count % PH_LFC;
+	bit = (st->lfc_bits[(slot / 8) & (PH_LFC / 8 - 1)] >> (slot % 8)) & 1;
+	if (bit && !anomalous) {
+		st->lfc--;
+		st->lfc_bits[(slot / 8) & (PH_LFC / 8 - 1)] &= ~(1 << (slot % 8));
+	} else if (!bit && anomalous) {
+		st->lfc++;
+		st->lfc_bits[(slot / 8) & (PH_LFC / 8 - 1)] |= 1 << (slot % 8);
+	}
+	if (st->lfc > st->max_lfc)
+		st->max_lfc = st->lfc;
+	st->count++;
+	if (anomalous) {
+		__sync_fetch_and_add(&p->anomalies, 1);
+		anomaly_event(id, p, st, c0, misses, hist, len);
+		if (p->anomalies > settings.anomaly_limit &&
+		    __sync_val_compare_and_swap(&p->status, PH_NORMAL,
+						PH_TRAINING) == PH_NORMAL) {
+			p->anomalies = 0;
+			p->frozen_since = 0;
+			profile_event(PH_EV_TRAINING, id, p);
+		}
+	}
+
+	/* 3. tolerize: the call that takes the task over the limit resets
+	 * the training data; the task trains nothing while it stays above. */
+	above = st->lfc > settings.tolerize_limit;
+	if (above && before <= settings.tolerize_limit) {
+		p->train_count = 0;
+		p->last_mod_at = 0;
+		p->frozen_since = 0;
+		rows_walk(id, false);
+		profile_event(PH_EV_TOLERIZE, id, p);
+	}
+	if (!above)
+		ph_learn(id, p, row, c0, hist, len);
 
 	/* 6. the window moves */
 	for (int i = PH_HISTORY - 1; i > 0; i--)

@@ -231,15 +231,20 @@ pub struct DaemonArgs {
 #[derive(Debug, Clone, Args)]
 pub struct PhQuery {
     /// The daemon's state directory (used directly when no daemon runs).
-    #[arg(long, value_name = "DIR", default_value = "/var/lib/ai-forensics")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "/var/lib/ai-forensics"
+    )]
     pub state_dir: PathBuf,
 
     /// The daemon's control socket (default: STATE_DIR/control.sock).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH")]
     pub socket: Option<PathBuf>,
 
     /// One JSON document instead of a table.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub json: bool,
 }
 

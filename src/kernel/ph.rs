@@ -122,12 +122,7 @@ pub fn counters(skel: &PhSkel<'_>) -> Counters {
     unsafe {
         let rd = |p: *const u64| p.read_volatile();
         Counters {
-            profiles: rd(&b.next_profile).min(u64::from(
-                skel.maps
-                    .rodata_data
-                    .as_deref()
-                    .map_or(0, |r| r.max_profiles),
-            )),
+            profiles: rd(&b.next_profile).min(u64::from(max_profiles(skel))),
             events: rd(&b.next_seq),
             lost: (0..ncpus).map(|c| rd(&b.lost_events[c])).sum(),
             profiles_full: rd(&b.profiles_full),
@@ -135,6 +130,11 @@ pub fn counters(skel: &PhSkel<'_>) -> Counters {
             tasks_full: rd(&b.tasks_full),
         }
     }
+}
+
+/// The size of the profile map (the ids the kernel may hand out).
+pub fn max_profiles(skel: &PhSkel<'_>) -> u32 {
+    skel.maps.rodata_data.map_or(0, |r| r.max_profiles)
 }
 
 /// Puts a process in scope (`watched`), now or at its next exec.

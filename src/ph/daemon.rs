@@ -65,14 +65,14 @@ fn comm_of(comm: &[i8]) -> String {
 fn event_name(kind: u32) -> &'static str {
     use types::ph_event_kind as K;
     match kind {
-        k if k == (K::PH_EV_ANOMALY.0 as u32) => "anomaly",
-        k if k == (K::PH_EV_CREATED.0 as u32) => "profile_created",
-        k if k == (K::PH_EV_ASSOC.0 as u32) => "profile_assoc",
-        k if k == (K::PH_EV_FROZEN.0 as u32) => "profile_frozen",
-        k if k == (K::PH_EV_NORMAL.0 as u32) => "profile_normal",
-        k if k == (K::PH_EV_TRAINING.0 as u32) => "profile_training",
-        k if k == (K::PH_EV_TOLERIZE.0 as u32) => "tolerize",
-        k if k == (K::PH_EV_FULL.0 as u32) => "map_full",
+        k if k == K::PH_EV_ANOMALY.0 => "anomaly",
+        k if k == K::PH_EV_CREATED.0 => "profile_created",
+        k if k == K::PH_EV_ASSOC.0 => "profile_assoc",
+        k if k == K::PH_EV_FROZEN.0 => "profile_frozen",
+        k if k == K::PH_EV_NORMAL.0 => "profile_normal",
+        k if k == K::PH_EV_TRAINING.0 => "profile_training",
+        k if k == K::PH_EV_TOLERIZE.0 => "tolerize",
+        k if k == K::PH_EV_FULL.0 => "map_full",
         _ => "unknown",
     }
 }
@@ -320,12 +320,7 @@ fn loader_handle(skel: &PhSkel<'_>) -> anyhow::Result<libbpf_rs::MapHandle> {
 impl Daemon<'_> {
     /// Puts the profiles from disk into the kernel, ids 0.., before attach.
     fn install(&mut self, profiles: Vec<Profile>) -> anyhow::Result<()> {
-        let max = self
-            .skel
-            .maps
-            .rodata_data
-            .as_deref()
-            .map_or(0, |r| r.max_profiles) as usize;
+        let max = kph::max_profiles(&self.skel) as usize;
         if profiles.len() > max {
             return Err(user(
                 Kind::Usage,
@@ -402,8 +397,8 @@ impl Daemon<'_> {
                 .collect::<Vec<u8>>(),
         )
         .into_owned();
-        let created = e.kind == (K::PH_EV_CREATED.0 as u32);
-        let has_path = (created || e.kind == (K::PH_EV_ASSOC.0 as u32))
+        let created = e.kind == K::PH_EV_CREATED.0;
+        let has_path = (created || e.kind == K::PH_EV_ASSOC.0)
             && e.hdr.flags & (types::ph_event_flags::PH_F_NO_PATH.0 as u16) == 0;
         let meta = self.meta.entry(e.profile).or_default();
         if created || meta.path.is_empty() {
@@ -425,10 +420,10 @@ impl Daemon<'_> {
         use types::ph_event_kind as K;
         let kind = event_name(e.kind);
         let time = self.time(e.hdr.ts_ns);
-        if e.kind == (K::PH_EV_FULL.0 as u32) {
+        if e.kind == K::PH_EV_FULL.0 {
             let map = match e.nr {
-                n if n == (types::ph_full::PH_FULL_PROFILES.0 as u32) => "profiles",
-                n if n == (types::ph_full::PH_FULL_ROWS.0 as u32) => "rows",
+                n if n == types::ph_full::PH_FULL_PROFILES.0 => "profiles",
+                n if n == types::ph_full::PH_FULL_ROWS.0 => "rows",
                 _ => "tasks",
             };
             return json!({"type": kind, "seq": e.hdr.seq, "time": time, "map": map,
@@ -453,7 +448,7 @@ impl Daemon<'_> {
             "train_count": e.train_count,
         });
         let m = v.as_object_mut().expect("an object");
-        if e.kind == (K::PH_EV_ANOMALY.0 as u32) {
+        if e.kind == K::PH_EV_ANOMALY.0 {
             let len = (e.window_len as usize).min(e.window.len());
             let window: Vec<String> = e.window[..len]
                 .iter()
@@ -483,23 +478,28 @@ impl Daemon<'_> {
                 return 0;
             }
         };
-        let ids: Vec<u32> = self.meta.keys().copied().collect();
-        let mut saved = 0;
-        for id in ids {
-            let meta = self.meta[&id].clone();
+        let mut profiles = Vec::with_capacity(self.meta.len());
+        for (&id, meta) in &self.meta {
             match kph::read_profile(&self.skel, id, &meta.path) {
                 Ok(Some(mut p)) => {
                     p.exe_sha256 = meta.exe_sha256;
-                    match self.store.save(&p, clock) {
-                        Ok(()) => saved += 1,
-                        Err(e) => eprintln!("ai-forensics: saving {}: {e:#}", meta.path),
-                    }
+                    profiles.push(p);
                 }
                 Ok(None) => {}
                 Err(e) => eprintln!("ai-forensics: reading profile {}: {e:#}", meta.path),
             }
         }
-        saved
+        let report = self.store.save_all(&profiles, clock);
+        for (key, e) in &report.failed {
+            eprintln!(
+                "ai-forensics: saving profile {}:{}: {e:#}",
+                key.dev, key.ino
+            );
+        }
+        if let Some(e) = &report.sync_error {
+            eprintln!("ai-forensics: saving profiles: {e:#}");
+        }
+        report.saved
     }
 
     /// The id of a profile named by path or DEV:INO.
@@ -683,12 +683,7 @@ impl Daemon<'_> {
             let p = &mut bss.next_profile as *mut u64;
             (*(p as *const std::sync::atomic::AtomicU64)).fetch_add(1, Ordering::SeqCst)
         };
-        let max = self
-            .skel
-            .maps
-            .rodata_data
-            .as_deref()
-            .map_or(0, |r| r.max_profiles);
+        let max = kph::max_profiles(&self.skel);
         u32::try_from(id)
             .ok()
             .filter(|&id| id < max)
