@@ -373,3 +373,65 @@ fn a_corrupt_profile_is_skipped_and_kept_and_sigkill_never_breaks_a_save() {
         assert!(bad.exists(), "the corrupt file was deleted");
     }
 }
+
+#[test]
+fn pid_scope_follows_a_running_process_and_commands_take_its_pid() {
+    let fx = Fixture::build("sleeper");
+    let mut bg = common::Background::start(fx.path(), &[]);
+    let pid = bg.pid();
+    let state = TempDir::new("ph-pid");
+    let d = daemon(&state, &["--pid", &pid.to_string()]);
+    std::thread::sleep(Duration::from_millis(300));
+    // A signal handler runs and returns (a window of its own, then back).
+    common::send_signal(pid, libc::SIGUSR1);
+    std::thread::sleep(Duration::from_millis(300));
+    let ps = ctl(&state, &["ps"]).expect("ps");
+    let me = ps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tid"] == pid)
+        .unwrap_or_else(|| panic!("pid {pid} not in ps: {ps}"));
+    assert!(
+        me["profile"].as_str().unwrap().ends_with("/sleeper"),
+        "{me}"
+    );
+    assert!(me["count"].as_u64().unwrap() > 10, "{me}");
+    assert_eq!(me["comm"], "sleeper");
+    let n = ctl(&state, &["normalize", "--pid", &pid.to_string()]).expect("normalize --pid");
+    assert_eq!(n["status"], "normal");
+    let (events, _) = stop(d);
+    check_schema(&events);
+    bg.kill_with(libc::SIGKILL);
+    let created = of_type(&events, "profile_created", "/sleeper");
+    assert_eq!(created.len(), 1, "{events:#?}");
+    assert!(
+        events
+            .iter()
+            .all(|e| e["pid"].is_null() || e["pid"] == pid || e["ppid"] == pid),
+        "events from outside the scope: {events:#?}"
+    );
+}
+
+#[test]
+fn a_full_profile_map_is_reported() {
+    let fx = Fixture::build("phseq");
+    let state = TempDir::new("ph-full");
+    let script = format!("{} abc; {} abc", fx.path(), fx.path());
+    let mut all = vec!["daemon", "--state-dir", state.path().to_str().unwrap()];
+    all.extend(["--max-profiles", "1", "--", "/bin/sh", "-c", &script]);
+    let mut d = Tracer::spawn(&all);
+    d.wait_ready();
+    let run = d.finish();
+    run.assert_code(0);
+    let events = common::parse_json_lines(&run.stdout);
+    check_schema(&events);
+    let full: Vec<&Value> = events.iter().filter(|e| e["type"] == "map_full").collect();
+    assert_eq!(full.len(), 1, "reported once: {events:#?}");
+    assert_eq!(full[0]["map"], "profiles");
+    assert!(
+        run.stderr.contains("maps full: profiles 2"),
+        "{}",
+        run.stderr
+    );
+}
