@@ -576,8 +576,10 @@ int BPF_PROG(ph_exec, struct task_struct *p, pid_t old_pid,
 			return 0;
 		}
 	}
+	/* The file executed: for a script, its interpreter, which `interp`
+	 * names (`filename` would name the script). */
 	key = file_key(BPF_CORE_READ(bprm, file));
-	id = profile_id(&key, BPF_CORE_READ(bprm, filename));
+	id = profile_id(&key, BPF_CORE_READ(bprm, interp));
 	if (id < 0) {
 		bpf_map_delete_elem(&tasks, &tid);
 		return 0;
@@ -589,7 +591,7 @@ int BPF_PROG(ph_exec, struct task_struct *p, pid_t old_pid,
 		return 0;
 	e->key = key;
 	n = bpf_probe_read_kernel_str(e->path, sizeof(e->path),
-				      BPF_CORE_READ(bprm, filename));
+				      BPF_CORE_READ(bprm, interp));
 	if (n > 0)
 		e->path_len = n - 1;
 	if (n == sizeof(e->path))

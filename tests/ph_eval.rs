@@ -1,36 +1,15 @@
 //! `ai-forensics ph eval` on the MIT live-lpr dataset, and `ph replay` on hand-written traces.
 //!
 //! The dataset (tests/data/mit-lpr-live.tar.gz, see ../shared/datasets/README.md)
-//! is extracted into a directory under Cargo's target tmp dir.
-use std::path::{Path, PathBuf};
+//! is extracted into a temporary directory.
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ai-forensics");
+mod common;
 
-/// A fresh directory under Cargo's target tmp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("ph_eval-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        TempDir(path)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{TempDir, BIN};
 
 fn run(args: &[&str]) -> Output {
     let out = Command::new(BIN)
@@ -68,7 +47,7 @@ fn dataset() -> TempDir {
         .arg("xzf")
         .arg(&archive)
         .arg("-C")
-        .arg(&dir.0)
+        .arg(dir.path())
         .status()
         .expect("running tar");
     assert!(status.success(), "tar xzf {}: {status}", archive.display());
@@ -300,7 +279,7 @@ fn replay_of_unm_traces_names_calls_by_number() {
         "unm",
         "--normal-wait",
         "0s",
-        dir.0.to_str().unwrap(),
+        dir.path().to_str().unwrap(),
     ]);
     let events = json_lines(&out);
     let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();

@@ -404,14 +404,19 @@ impl Daemon<'_> {
         if created || meta.path.is_empty() {
             meta.key = key;
         }
-        if has_path && !sent.is_empty() {
-            meta.path = sent;
-        } else if meta.path.is_empty() {
-            // Created at the first call of a process already running: its
-            // executable, while it lives.
-            meta.path = std::fs::read_link(format!("/proc/{}/exe", e.hdr.pid))
+        // A path as exec'd may be relative; a process running before the
+        // daemon has none. Its executable, while it lives, says it whole.
+        let from_proc = || {
+            std::fs::read_link(format!("/proc/{}/exe", e.hdr.pid))
+                .ok()
                 .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_default();
+        };
+        if has_path && sent.starts_with('/') {
+            meta.path = sent;
+        } else if has_path && !sent.is_empty() {
+            meta.path = from_proc().unwrap_or(sent);
+        } else if meta.path.is_empty() {
+            meta.path = from_proc().unwrap_or_default();
         }
         meta.path.clone()
     }
