@@ -186,21 +186,8 @@ pub struct DaemonArgs {
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
     pub save_interval: std::time::Duration,
 
-    /// Frozen time before a profile becomes normal (pH: a week); `0s` for tests.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub normal_wait: Option<std::time::Duration>,
-
-    /// Freeze when more than 1 - 32/FACTOR of the training calls added nothing.
-    #[arg(long, value_name = "FACTOR")]
-    pub normal_factor: Option<u64>,
-
-    /// Anomalies after which a normal profile goes back to training.
-    #[arg(long, value_name = "N")]
-    pub anomaly_limit: Option<u64>,
-
-    /// LFC above which a task's profile forgets its training data.
-    #[arg(long, value_name = "N")]
-    pub tolerize_limit: Option<u64>,
+    #[command(flatten)]
+    pub settings: PhSettingsArgs,
 
     /// Most profiles kept in the kernel.
     #[arg(long, value_name = "N", default_value_t = 1024)]
@@ -225,6 +212,27 @@ pub struct DaemonArgs {
     /// Command to launch and monitor with all its descendants.
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
+}
+
+/// pH settings given on the command line; the others keep their stored or default values.
+#[derive(Debug, Clone, Args)]
+pub struct PhSettingsArgs {
+    /// Frozen time before a profile becomes normal (daemon: a week, as in pH;
+    /// replay: never, in the traces' clock); `0s` for tests and demos.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub normal_wait: Option<std::time::Duration>,
+
+    /// Freeze when more than 1 - 32/FACTOR of the training calls added nothing.
+    #[arg(long, value_name = "FACTOR")]
+    pub normal_factor: Option<u64>,
+
+    /// Anomalies after which a normal profile goes back to training.
+    #[arg(long, value_name = "N")]
+    pub anomaly_limit: Option<u64>,
+
+    /// LFC above which a task's profile forgets its training data.
+    #[arg(long, value_name = "N")]
+    pub tolerize_limit: Option<u64>,
 }
 
 /// How a pH command reaches the daemon, or its state when none runs.
@@ -301,21 +309,8 @@ pub struct PhReplayArgs {
     #[arg(long, value_enum, default_value_t = TraceFormat::Jsonl)]
     pub format: TraceFormat,
 
-    /// Frozen time before a profile becomes normal, in the traces' clock (default: never).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub normal_wait: Option<std::time::Duration>,
-
-    /// Freeze when more than 1 - 32/FACTOR of the training calls added nothing.
-    #[arg(long, value_name = "FACTOR")]
-    pub normal_factor: Option<u64>,
-
-    /// Anomalies after which a normal profile goes back to training.
-    #[arg(long, value_name = "N")]
-    pub anomaly_limit: Option<u64>,
-
-    /// LFC above which the training data are reset.
-    #[arg(long, value_name = "N")]
-    pub tolerize_limit: Option<u64>,
+    #[command(flatten)]
+    pub settings: PhSettingsArgs,
 
     /// Write events to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]

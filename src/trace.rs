@@ -1,5 +1,4 @@
 //! The `trace` command: wire targets, kernel, capture, pipeline and output together.
-use std::fs::File;
 use std::io::Write;
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -178,15 +177,7 @@ fn open_output(args: &TraceArgs) -> anyhow::Result<Box<dyn Write + Send>> {
     match &args.output {
         None => Ok(Box::new(std::io::stdout())),
         Some(path) => {
-            let f = File::create(path).map_err(|e| {
-                user(
-                    Kind::Output,
-                    format!(
-                        "cannot write {}: {e} (choose a writable path with -o)",
-                        path.display()
-                    ),
-                )
-            })?;
+            let f = crate::output::open_file(path, false)?;
             Ok(Box::new(std::io::BufWriter::with_capacity(1 << 16, f)))
         }
     }

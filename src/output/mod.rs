@@ -94,6 +94,26 @@ fn libc_strerror(n: i32) -> Option<&'static str> {
 }
 
 /// Errno name and description for a failed return value.
+/// Opens the `-o FILE` of a command: truncated, or appended to (a daemon's
+/// log); a failure is one line that says what to do.
+pub fn open_file(path: &std::path::Path, append: bool) -> anyhow::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(!append)
+        .append(append)
+        .open(path)
+        .map_err(|e| {
+            crate::error::user(
+                crate::error::Kind::Output,
+                format!(
+                    "cannot write {}: {e} (choose a writable path with -o)",
+                    path.display()
+                ),
+            )
+        })
+}
+
 pub fn errno_of(ret: i64) -> Option<(&'static str, &'static str)> {
     if is_error(ret) {
         let n = -ret as i32;

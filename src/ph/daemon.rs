@@ -88,23 +88,6 @@ pub fn status_word(normal: bool, frozen: bool) -> &'static str {
     }
 }
 
-fn settings_from(args: &DaemonArgs, stored: Option<Settings>) -> Settings {
-    let mut s = stored.unwrap_or_default();
-    if let Some(w) = args.normal_wait {
-        s.normal_wait_ns = u64::try_from(w.as_nanos()).unwrap_or(u64::MAX);
-    }
-    if let Some(v) = args.normal_factor {
-        s.normal_factor = v;
-    }
-    if let Some(v) = args.anomaly_limit {
-        s.anomaly_limit = v;
-    }
-    if let Some(v) = args.tolerize_limit {
-        s.tolerize_limit = v;
-    }
-    s
-}
-
 /// The NUL-padded comm for --comm, refused when it cannot match.
 fn comm_bytes(name: &str) -> anyhow::Result<[u8; 16]> {
     if name.is_empty() || name.len() > 15 || name.contains('\0') {
@@ -122,19 +105,7 @@ fn open_output(args: &DaemonArgs) -> anyhow::Result<Box<dyn Write>> {
     match &args.output {
         None => Ok(Box::new(std::io::stdout())),
         Some(path) => {
-            let f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| {
-                    user(
-                        Kind::Output,
-                        format!(
-                            "cannot write {}: {e} (choose a writable path with -o)",
-                            path.display()
-                        ),
-                    )
-                })?;
+            let f = crate::output::open_file(path, true)?;
             Ok(Box::new(f))
         }
     }
@@ -178,7 +149,10 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<u8> {
             ),
         )
     })?;
-    let settings = settings_from(&args, store.load_settings()?);
+    let settings = store
+        .load_settings()?
+        .unwrap_or_default()
+        .overridden(&args.settings);
     store.save_settings(&settings)?;
     let loaded = store.load_all(clocks().map_err(anyhow::Error::msg)?)?;
     for skipped in &loaded.skipped {
@@ -330,19 +304,24 @@ impl Daemon<'_> {
                 ),
             ));
         }
-        for (id, p) in profiles.into_iter().enumerate() {
-            let id = id as u32;
-            kph::write_profile(&self.skel, id, &p)?;
-            self.meta.insert(
-                id,
-                Meta {
-                    key: p.key,
-                    path: p.path.clone(),
-                    exe_sha256: p.exe_sha256,
-                },
-            );
+        for (id, p) in profiles.iter().enumerate() {
+            self.put(id as u32, p)?;
         }
         kph::reserve_ids(&mut self.skel, self.meta.len() as u32);
+        Ok(())
+    }
+
+    /// Writes a profile into the kernel as `id`, and remembers its name.
+    fn put(&mut self, id: u32, p: &Profile) -> anyhow::Result<()> {
+        kph::write_profile(&self.skel, id, p)?;
+        self.meta.insert(
+            id,
+            Meta {
+                key: p.key,
+                path: p.path.clone(),
+                exe_sha256: p.exe_sha256,
+            },
+        );
         Ok(())
     }
 
@@ -667,15 +646,7 @@ impl Daemon<'_> {
             Some((&id, _)) => id,
             None => self.claim_id()?,
         };
-        kph::write_profile(&self.skel, id, &p).map_err(|e| format!("{e:#}"))?;
-        self.meta.insert(
-            id,
-            Meta {
-                key: p.key,
-                path: p.path.clone(),
-                exe_sha256: p.exe_sha256,
-            },
-        );
+        self.put(id, &p).map_err(|e| format!("{e:#}"))?;
         Ok(super::commands::summary_json(&p, &self.settings))
     }
 

@@ -160,19 +160,14 @@ impl EventWriter {
     }
 }
 
-fn nanos(d: std::time::Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
 /// `ph replay`: traces in order through one engine from empty profiles, every event written.
 pub fn replay(args: &PhReplayArgs) -> Result<u8> {
-    let defaults = Settings::default();
+    // Recorded traces never wait a week: without --normal-wait, never normal.
     let settings = Settings {
-        normal_wait_ns: args.normal_wait.map_or(u64::MAX, nanos),
-        normal_factor: args.normal_factor.unwrap_or(defaults.normal_factor),
-        anomaly_limit: args.anomaly_limit.unwrap_or(defaults.anomaly_limit),
-        tolerize_limit: args.tolerize_limit.unwrap_or(defaults.tolerize_limit),
-    };
+        normal_wait_ns: u64::MAX,
+        ..Settings::default()
+    }
+    .overridden(&args.settings);
     let all = read_all(&args.traces, args.format)?;
     let alphabet = all.iter().map(Trace::alphabet).max().unwrap_or(0);
     let mut engine =

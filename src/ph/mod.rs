@@ -9,4 +9,6 @@ pub mod engine;
 pub mod eval;
 pub mod profile;
 pub mod store;
+#[cfg(test)]
+mod testdir;
 pub mod traces;

@@ -40,6 +40,20 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// These settings with the ones given on the command line instead.
+    pub fn overridden(self, a: &crate::cli::PhSettingsArgs) -> Settings {
+        Settings {
+            normal_wait_ns: a.normal_wait.map_or(self.normal_wait_ns, |d| {
+                u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+            }),
+            normal_factor: a.normal_factor.unwrap_or(self.normal_factor),
+            anomaly_limit: a.anomaly_limit.unwrap_or(self.anomaly_limit),
+            tolerize_limit: a.tolerize_limit.unwrap_or(self.tolerize_limit),
+        }
+    }
+}
+
 /// Which executable a profile belongs to, on this machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct ProfileKey {

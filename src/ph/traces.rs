@@ -297,34 +297,8 @@ pub fn read_jsonl(path: &Path) -> Result<Trace> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// A fresh temporary directory, removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new() -> Self {
-            static N: AtomicUsize = AtomicUsize::new(0);
-            let n = N.fetch_add(1, Ordering::SeqCst);
-            let dir =
-                std::env::temp_dir().join(format!("aif-ph-traces-{}-{n}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            TempDir(dir)
-        }
-
-        /// Writes `text` to the file `name` in the directory.
-        fn file(&self, name: &str, text: &str) -> PathBuf {
-            let path = self.0.join(name);
-            std::fs::write(&path, text).unwrap();
-            path
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    use crate::ph::testdir::TempDir;
 
     fn exec(tid: u32, profile: &str) -> Op {
         Op::Exec {
@@ -339,7 +313,7 @@ mod tests {
 
     #[test]
     fn unm_pids_are_tasks_of_one_profile() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("ph-traces");
         let t = read_unm(&dir.file("t", "10 5\n10 3\n\n11 67\r\n10 5\n")).unwrap();
         assert_eq!(
             t.ops,
@@ -360,7 +334,7 @@ mod tests {
 
     #[test]
     fn unm_malformed_lines_name_file_and_line() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("ph-traces");
         for (text, want) in [
             ("1 2\n1\n", ":2: expected `PID SYSCALL`"),
             ("1 2 3\n", ":1: expected `PID SYSCALL`"),
@@ -415,7 +389,7 @@ mod tests {
             r#"{"type":"exit","seq":3,"time":"2026-01-01T00:00:00.000000008Z","pid":5,"tid":5,"ppid":1,"uid":0,"comm":"x","exit_code":0}"#.into(),
             String::new(),
         ];
-        let dir = TempDir::new();
+        let dir = TempDir::new("ph-traces");
         let t = read_jsonl(&dir.file("t", &lines.join("\n"))).unwrap();
         assert_eq!(
             t.ops,
@@ -441,7 +415,7 @@ mod tests {
 
     #[test]
     fn jsonl_malformed_lines_name_file_and_line() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("ph-traces");
         let good = sys(1, 1, "read", 0, 0, 0);
         for (bad, want) in [
             ("{".to_string(), "not an ai-forensics trace event"),
@@ -473,7 +447,7 @@ mod tests {
 
     #[test]
     fn lists_files_in_name_order() {
-        let tmp = TempDir::new();
+        let tmp = TempDir::new("ph-traces");
         let dir = tmp.0.clone();
         std::fs::create_dir_all(dir.join("sub")).unwrap();
         for name in ["b", "a10", "a2"] {
