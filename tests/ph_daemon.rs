@@ -435,3 +435,40 @@ fn a_full_profile_map_is_reported() {
         run.stderr
     );
 }
+
+/// A signal handler's calls get a window of their own, and after
+/// rt_sigreturn the program's window goes on where it was.
+#[test]
+fn signal_handlers_get_their_own_window() {
+    let fx = Fixture::build("phsig");
+    let state = TempDir::new("ph-sig");
+    let d = daemon(&state, &["--comm", "phsig", "--normal-wait", "0s"]);
+    for _ in 0..8 {
+        run(fx.path(), &["c", "d"]);
+    }
+    run(fx.path(), &["ci", "d"]); // sched_yield in the handler
+    run(fx.path(), &["c", "i"]); // sched_yield after the handler
+    let (events, _) = stop(d);
+    let normal = events.iter().position(|e| e["type"] == "profile_normal");
+    assert!(normal.is_some(), "never normal: {events:#?}");
+    let windows: Vec<Vec<&str>> = of_type(&events, "anomaly", "/phsig")
+        .into_iter()
+        .filter(|a| a["syscall"] == "sched_yield")
+        .map(|a| {
+            a["window"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w.as_str().unwrap())
+                .collect()
+        })
+        .collect();
+    assert_eq!(windows.len(), 2, "{events:#?}");
+    // In the handler: only the handler's own calls.
+    assert_eq!(windows[0], ["sched_yield", "getuid"]);
+    // After it: the program's calls before the signal, none of the handler's.
+    assert_eq!(
+        &windows[1][..4],
+        ["sched_yield", "kill", "getpid", "getppid"]
+    );
+}
