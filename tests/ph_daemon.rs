@@ -472,3 +472,46 @@ fn signal_handlers_get_their_own_window() {
         ["sched_yield", "kill", "getpid", "getppid"]
     );
 }
+
+/// Two threads on two CPUs train one profile at once: the atomic counters
+/// lose no call (the profile's count equals the calls `trace` saw).
+#[test]
+fn concurrent_updates_lose_nothing() {
+    let fx = Fixture::build("phthreads");
+    let state = TempDir::new("ph-threads");
+    let trace_file = state.join("trace.jsonl");
+    let d = daemon(&state, &["--comm", "phthreads"]);
+    let mut t = Tracer::spawn(&[
+        "trace",
+        "--comm",
+        "phthreads",
+        "--raw",
+        "-o",
+        trace_file.to_str().unwrap(),
+    ]);
+    t.wait_ready();
+    run(fx.path(), &[]);
+    std::thread::sleep(Duration::from_millis(200));
+    t.signal(libc::SIGINT);
+    t.finish().assert_code(0);
+    let traced = std::fs::read_to_string(&trace_file).unwrap();
+    let calls = traced
+        .lines()
+        .filter(|l| l.contains(r#""type":"syscall""#))
+        .count() as u64;
+    assert!(calls > 400_000, "{calls} calls traced");
+    assert!(
+        !traced.contains(r#""type":"lost""#),
+        "the trace lost events"
+    );
+    let shown = ctl(&state, &["profiles", "show", fx.path()]).expect("show");
+    let (events, _) = stop(d);
+    assert!(
+        of_type(&events, "tolerize", "/phthreads").is_empty(),
+        "{events:#?}"
+    );
+    assert_eq!(
+        shown["train_count"], calls,
+        "calls lost between CPUs: {shown}"
+    );
+}
