@@ -20,6 +20,8 @@ pub enum Kind {
     CommandNotFound,
     /// The command was found but could not be executed.
     CommandNotExecutable,
+    /// Another daemon holds the state directory.
+    Busy,
 }
 
 impl Kind {
@@ -30,6 +32,7 @@ impl Kind {
             Kind::Unsupported => 69,
             Kind::Kernel => 70,
             Kind::Output => 73,
+            Kind::Busy => 75,
             Kind::Permission => 77,
             Kind::CommandNotExecutable => 126,
             Kind::CommandNotFound => 127,

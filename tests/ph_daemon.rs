@@ -308,6 +308,16 @@ fn control_commands_change_profiles_live_and_on_disk() {
     ctl(&state, &["export", fx.path(), export.to_str().unwrap()]).expect("export");
     let saved = ctl(&state, &["save"]).expect("save");
     assert!(saved["saved"].as_u64().unwrap() >= 1);
+    // One daemon per state directory.
+    let second = Tracer::spawn(&[
+        "daemon",
+        "--state-dir",
+        state.path().to_str().unwrap(),
+        "--socket",
+        state.join("other.sock").to_str().unwrap(),
+    ]);
+    let r = second.finish();
+    r.assert_one_line_error(75, "another ai-forensics daemon uses");
     stop(d);
 
     // No daemon: the commands use the files; ps needs the daemon.

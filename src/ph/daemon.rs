@@ -149,6 +149,9 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<u8> {
             ),
         )
     })?;
+    let _lock = store
+        .lock()
+        .map_err(|e| user(Kind::Busy, format!("{e:#}")))?;
     let settings = store
         .load_settings()?
         .unwrap_or_default()

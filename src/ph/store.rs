@@ -31,6 +31,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -214,6 +215,31 @@ impl Store {
             .create(&profiles)
             .with_context(|| format!("cannot create state directory {}", profiles.display()))?;
         Ok(Store { dir, profiles })
+    }
+
+    /// Takes the state directory for one daemon: held while the returned
+    /// file is open; a second daemon on the same directory is refused.
+    pub fn lock(&self) -> Result<File> {
+        let path = self.dir.join("daemon.lock");
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                bail!(
+                    "another ai-forensics daemon uses {} (stop it, or choose another --state-dir)",
+                    self.dir.display()
+                );
+            }
+            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+        }
+        Ok(f)
     }
 
     /// Where the profile with this key is kept.
