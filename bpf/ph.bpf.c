@@ -15,6 +15,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "ph.h"
+#include "common.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -108,13 +109,6 @@ struct {
 static const struct ph_row zero_row;
 static const struct ph_task zero_task;
 
-static __always_inline void count_lost(void)
-{
-	__u32 cpu = bpf_get_smp_processor_id();
-
-	__sync_fetch_and_add(&lost_events[cpu & (AIF_MAX_CPUS - 1)], 1);
-}
-
 /* A zeroed event of `kind` about the current task and profile `id`, or NULL. */
 static __always_inline struct ph_event *event_start(__u32 kind, __u32 id)
 {
@@ -151,7 +145,7 @@ static __always_inline void event_send(struct ph_event *e)
 		size = sizeof(*e);
 	e->hdr.seq = __sync_fetch_and_add(&next_seq, 1);
 	if (bpf_ringbuf_output(&events, e, size, 0))
-		count_lost();
+		count_lost_in(lost_events);
 }
 
 /* A profile event: its key and counters. */
@@ -244,17 +238,6 @@ static __always_inline long profile_id(struct ph_key *key, const char *path)
 	return id;
 }
 
-static __always_inline bool comm_matches(const char *comm)
-{
-	for (int i = 0; i < AIF_TASK_COMM_LEN; i++) {
-		if (comm[i] != comm_filter[i])
-			return false;
-		if (!comm[i])
-			break;
-	}
-	return true;
-}
-
 /* A fresh state for task `tid` with profile `id` (docs/ph.md, Tasks). */
 static __always_inline struct ph_task *task_reset(__u32 tid, __u32 id)
 {
@@ -286,7 +269,7 @@ static __always_inline struct ph_task *task_first_call(__u64 pid_tgid)
 		char comm[AIF_TASK_COMM_LEN];
 
 		bpf_get_current_comm(comm, sizeof(comm));
-		if (!comm_matches(comm))
+		if (!comm_equal(comm, comm_filter))
 			return NULL;
 	} else if (!scope_all) {
 		__u8 *from = bpf_map_lookup_elem(&watched, &tgid);
@@ -570,7 +553,7 @@ int BPF_PROG(ph_exec, struct task_struct *p, pid_t old_pid,
 	st = bpf_map_lookup_elem(&tasks, &tid);
 	if (!st) {
 		if (comm_mode) {
-			if (!comm_matches(p->comm))
+			if (!comm_equal(p->comm, comm_filter))
 				return 0;
 		} else if (!scope_all && !bpf_map_lookup_elem(&watched, &tgid)) {
 			return 0;

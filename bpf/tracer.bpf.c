@@ -12,6 +12,7 @@
 #include <bpf/bpf_core_read.h>
 #include "events.h"
 #include "core_fixes.bpf.h"
+#include "common.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -169,17 +170,6 @@ static __always_inline bool tgid_watched(__u32 tgid)
 	return bpf_map_lookup_elem(&watched, &tgid) != NULL;
 }
 
-static __always_inline bool comm_matches(const char *comm)
-{
-	for (int i = 0; i < AIF_TASK_COMM_LEN; i++) {
-		if (comm[i] != comm_filter[i])
-			return false;
-		if (!comm[i])
-			break;
-	}
-	return true;
-}
-
 static __always_inline void watch(__u32 tgid)
 {
 	__u8 one = 1;
@@ -203,13 +193,6 @@ static __always_inline void mark_watched(struct task_struct *task)
 		__sync_fetch_and_add(&inflight_map_full, 1);
 }
 
-static __always_inline void count_lost(void)
-{
-	__u32 cpu = bpf_get_smp_processor_id();
-
-	__sync_fetch_and_add(&lost_events[cpu & (AIF_MAX_CPUS - 1)], 1);
-}
-
 /* Takes the next sequence number and reserves a record for it; a failed
  * reservation is counted, and its number becomes a gap the consumer reports. */
 static __always_inline void *reserve_event(__u64 size, __u64 *seq)
@@ -219,7 +202,7 @@ static __always_inline void *reserve_event(__u64 size, __u64 *seq)
 	*seq = __sync_fetch_and_add(&next_seq, 1);
 	e = bpf_ringbuf_reserve(&events, size, 0);
 	if (!e)
-		count_lost();
+		count_lost_in(lost_events);
 	return e;
 }
 
@@ -841,7 +824,7 @@ static __always_inline void emit_captured(const struct inflight *st, __s64 ret,
 	if (size > sizeof(*s))
 		size = sizeof(*s);
 	if (bpf_ringbuf_output(&events, s, size, ringbuf_flags(seq)))
-		count_lost();
+		count_lost_in(lost_events);
 }
 
 SEC("tp_btf/sys_enter")
@@ -968,7 +951,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 	long n;
 
 	if (comm_mode && !trace_all) {
-		if (comm_matches(p->comm)) {
+		if (comm_equal(p->comm, comm_filter)) {
 			watch(tgid);
 			mark_watched(p);
 		} else if (!follow_children) {
@@ -1046,7 +1029,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid,
 		if (size > sizeof(*e))
 			size = sizeof(*e);
 		if (bpf_ringbuf_output(&events, e, size, ringbuf_flags(seq)))
-			count_lost();
+			count_lost_in(lost_events);
 	}
 	return 0;
 }

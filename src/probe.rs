@@ -38,14 +38,13 @@ pub struct ProgramStats {
 pub struct Report {
     pub kernel: String,
     pub features: Vec<Feature>,
-    /// The tracer's programs as loaded (not attached) on this kernel.
+    /// The tracer's and the pH engine's programs as loaded (not attached) on this kernel.
     pub programs: Vec<ProgramStats>,
 }
 
-/// Loads the tracer as `trace --all` would and reads back each program's verifier figures.
+/// Loads the tracer as `trace --all` would, and the pH engine, and reads
+/// back each program's verifier figures.
 fn tracer_programs(features: Features) -> anyhow::Result<Vec<ProgramStats>> {
-    use std::os::fd::{AsFd, AsRawFd};
-
     let cfg = loader::Config {
         tracer_tgid: std::process::id(),
         trace_all: true,
@@ -60,8 +59,26 @@ fn tracer_programs(features: Features) -> anyhow::Result<Vec<ProgramStats>> {
     };
     let mut object = MaybeUninit::<OpenObject>::uninit();
     let skel = loader::load(&mut object, &cfg)?;
+    let mut out = program_stats(skel.object());
+    // The pH engine, as `daemon` loads it.
+    let ph_cfg = crate::kernel::ph::Config {
+        daemon_tgid: std::process::id(),
+        scope: crate::kernel::ph::Scope::All,
+        max_profiles: 16,
+        max_rows: 16,
+    };
+    let mut ph_object = MaybeUninit::<OpenObject>::uninit();
+    let ph = crate::kernel::ph::load(&mut ph_object, &ph_cfg)?;
+    out.extend(program_stats(ph.object()));
+    Ok(out)
+}
+
+/// Each loaded program's verifier figures.
+fn program_stats(object: &libbpf_rs::Object) -> Vec<ProgramStats> {
+    use std::os::fd::{AsFd, AsRawFd};
+
     let mut out = Vec::new();
-    for prog in skel.object().progs() {
+    for prog in object.progs() {
         let mut info = libbpf_rs::libbpf_sys::bpf_prog_info::default();
         let mut len = std::mem::size_of_val(&info) as u32;
         // SAFETY: `info` is a zeroed bpf_prog_info of `len` bytes; the kernel fills it.
@@ -81,7 +98,7 @@ fn tracer_programs(features: Features) -> anyhow::Result<Vec<ProgramStats>> {
             xlated_insns: info.xlated_prog_len / 8,
         });
     }
-    Ok(out)
+    out
 }
 
 /// Loads and attaches only the program `name` of the probe object.
