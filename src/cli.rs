@@ -335,7 +335,8 @@ pub struct PhEvalArgs {
     #[arg(long, value_name = "N")]
     pub train_count: Option<usize>,
 
-    /// Skip the first N traces of each --test set (e.g. the ones trained on).
+    /// In a --test set that is the --train directory, skip its first N traces
+    /// (the ones trained on); other sets are tested whole.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub test_skip: usize,
 
