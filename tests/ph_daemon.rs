@@ -525,3 +525,30 @@ fn concurrent_updates_lose_nothing() {
         "calls lost between CPUs: {shown}"
     );
 }
+
+/// The default scope: every process on the machine, never the daemon itself.
+#[test]
+fn whole_system_scope_learns_everything_but_itself() {
+    let fx = Fixture::build("phseq");
+    let state = TempDir::new("ph-all");
+    let d = daemon(&state, &["--normal-wait", "0s"]);
+    let me = d.pid();
+    for _ in 0..3 {
+        run(fx.path(), &["abcdef"]);
+    }
+    let (events, stderr) = stop(d);
+    check_schema(&events);
+    assert_eq!(
+        of_type(&events, "profile_created", "/phseq").len(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(of_type(&events, "profile_assoc", "/phseq").len(), 3);
+    assert!(
+        events.iter().all(|e| e["pid"] != me),
+        "the daemon learned itself"
+    );
+    assert!(!events
+        .iter()
+        .any(|e| e["type"] == "lost" || e["type"] == "map_full"));
+}
