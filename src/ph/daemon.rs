@@ -22,8 +22,10 @@ use crate::kernel::{features::Features, loader, preflight};
 use crate::launch;
 use crate::output::clock::Clock;
 
-/// How long the loop sleeps when nothing happens.
+/// How long the loop sleeps when nothing happens (events wake it at once).
 const TICK: Duration = Duration::from_millis(100);
+/// The same with a launched command, whose end the loop must notice soon.
+const COMMAND_TICK: Duration = Duration::from_millis(10);
 
 /// What user space knows of a profile id beyond the kernel's counters.
 #[derive(Debug, Clone, Default)]
@@ -247,7 +249,7 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<u8> {
         if done {
             break;
         }
-        let _ = ring.poll(TICK);
+        let _ = ring.poll(if reaper.is_some() { COMMAND_TICK } else { TICK });
         let batch = std::mem::take(&mut *records.borrow_mut());
         if let Err(e) = d.handle_records(&batch) {
             result = Err(e);
