@@ -393,22 +393,27 @@ static __always_inline void ph_learn(__u32 id, struct ph_profile *p,
 		p->frozen_since = 0;
 	}
 
-	/* 5. freeze, then normal */
-	now = bpf_ktime_get_boot_ns();
+	/* 5. freeze, then normal. The clock is read only while a frozen
+	 * profile has a transition to time: not per call in steady state. */
 	frozen = p->last_mod_at > 0 &&
 		 tc * NORMAL_FACTOR_DEN > p->last_mod_at * settings.normal_factor;
 	since = p->frozen_since;
 	if (!frozen) {
 		if (since)
 			p->frozen_since = 0;
-	} else if (!since) {
+		return;
+	}
+	if (since && p->status != PH_TRAINING)
+		return;
+	now = bpf_ktime_get_boot_ns();
+	if (!since) {
 		since = now ? now : 1;
 		if (__sync_val_compare_and_swap(&p->frozen_since, 0, since) == 0)
 			profile_event(PH_EV_FROZEN, id, p);
 		else
 			since = p->frozen_since;
 	}
-	if (frozen && since && p->status == PH_TRAINING &&
+	if (since && p->status == PH_TRAINING &&
 	    now - since >= settings.normal_wait_ns &&
 	    __sync_val_compare_and_swap(&p->status, PH_TRAINING,
 					PH_NORMALIZING) == PH_TRAINING) {
