@@ -11,6 +11,7 @@ mod output;
 mod ph;
 mod pipeline;
 mod probe;
+mod scope;
 mod trace;
 
 use std::process::ExitCode;

@@ -21,6 +21,7 @@ use crate::launch;
 use crate::output::stats::{self, Stats};
 use crate::output::{summary, Clock, Formatter};
 use crate::pipeline::Pipeline;
+use crate::scope;
 
 /// After Ctrl-C/SIGTERM, how long a launched command gets to exit while we keep tracing.
 const STOP_GRACE: Duration = Duration::from_millis(500);
@@ -62,75 +63,19 @@ fn target(args: &TraceArgs) -> anyhow::Result<Target> {
         return Ok(Target::Command(args.command.clone()));
     }
     if !args.pid.is_empty() {
-        return resolve_pids(&args.pid).map(Target::Pids);
+        return scope::resolve_pids(&args.pid).map(Target::Pids);
     }
     if let Some(name) = &args.comm {
-        if name.is_empty() || name.contains('\0') {
-            return Err(user(Kind::Usage, "--comm needs a non-empty name"));
-        }
-        if name.len() > 15 {
-            eprintln!(
-                "ai-forensics: note: the kernel keeps 15 bytes of a command name; matching {:?}",
-                &name[..15]
-            );
-        }
-        let mut comm = [0u8; 16];
-        for (d, s) in comm.iter_mut().zip(name.bytes().take(15)) {
-            *d = s;
-        }
-        return Ok(Target::Comm(comm));
+        return scope::comm_filter(name).map(Target::Comm);
     }
     Ok(Target::All)
-}
-
-/// The process (tgid) of a pid or thread id, checking it exists.
-fn resolve_pids(pids: &[u32]) -> anyhow::Result<Vec<u32>> {
-    let me = std::process::id();
-    let mut out = Vec::new();
-    for &pid in pids {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|_| {
-            user(
-                Kind::NoSuchProcess,
-                format!("no process with pid {pid} (check with: ps -p {pid})"),
-            )
-        })?;
-        let tgid = status
-            .lines()
-            .find_map(|l| l.strip_prefix("Tgid:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(pid);
-        if tgid == me {
-            return Err(user(Kind::Usage, "ai-forensics cannot trace itself"));
-        }
-        if !out.contains(&tgid) {
-            out.push(tgid);
-        }
-    }
-    Ok(out)
-}
-
-/// Running processes whose comm equals `comm` (NUL-padded).
-fn pids_with_comm(comm: &[u8; 16]) -> Vec<u32> {
-    let want = &comm[..comm.iter().position(|&b| b == 0).unwrap_or(16)];
-    let me = std::process::id();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return vec![];
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&pid| pid != me)
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/comm"))
-                .map(|c| c.strip_suffix(b"\n").unwrap_or(&c) == want)
-                .unwrap_or(false)
-        })
-        .collect()
 }
 
 /// The processes registered at start (attach modes).
 fn watched_pids(target: &Target) -> Vec<u32> {
     match target {
         Target::Pids(pids) => pids.clone(),
-        Target::Comm(comm) => pids_with_comm(comm),
+        Target::Comm(comm) => scope::pids_with_comm(comm),
         Target::Command(_) | Target::All => vec![],
     }
 }
@@ -257,7 +202,7 @@ fn register(
             }
         }
         Target::Comm(comm) => {
-            for pid in pids_with_comm(comm) {
+            for pid in scope::pids_with_comm(comm) {
                 loader::watch(skel, pid)?;
             }
         }

@@ -101,10 +101,9 @@ pub fn set_settings(skel: &mut PhSkel<'_>, s: &Settings) {
     };
 }
 
-/// The kernel's counters: (profiles ids handed out, events sent, lost, maps full).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+/// The kernel's counters: events sent, lost, and failures of full maps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counters {
-    pub profiles: u64,
     pub events: u64,
     pub lost: u64,
     pub profiles_full: u64,
@@ -122,7 +121,6 @@ pub fn counters(skel: &PhSkel<'_>) -> Counters {
     unsafe {
         let rd = |p: *const u64| p.read_volatile();
         Counters {
-            profiles: rd(&b.next_profile).min(u64::from(max_profiles(skel))),
             events: rd(&b.next_seq),
             lost: (0..ncpus).map(|c| rd(&b.lost_events[c])).sum(),
             profiles_full: rd(&b.profiles_full),

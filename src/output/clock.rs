@@ -10,7 +10,8 @@ pub struct Clock {
     cached: [u8; 19],
 }
 
-fn clock_ns(id: libc::clockid_t) -> i128 {
+/// A clock's time now in ns (CLOCK_BOOTTIME, CLOCK_REALTIME ...).
+pub fn clock_ns(id: libc::clockid_t) -> i128 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,

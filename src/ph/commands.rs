@@ -4,10 +4,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use super::control::{self, ClientError, Request, Target};
-use super::profile::{Profile, Settings};
+use super::profile::{status_word, Profile, ProfileName, Settings};
 use super::store::{self, Store};
 use crate::cli::{Command, PhQuery, PhTarget, ProfilesAction, SettingsAction};
-use crate::decode::syscalls;
 use crate::error::{user, Kind};
 
 /// Pairs listed by `profiles show`.
@@ -118,7 +117,7 @@ fn offline(dir: &Path, req: &Request) -> Result<Value, String> {
         ));
     }
     let st = Store::open(dir).map_err(|e| format!("{e:#}"))?;
-    let clock = store::Clock::now().map_err(|e| format!("reading the clocks: {e}"))?;
+    let clock = store::Clock::now();
     let settings = st
         .load_settings()
         .map_err(|e| format!("{e:#}"))?
@@ -133,7 +132,7 @@ fn offline(dir: &Path, req: &Request) -> Result<Value, String> {
     let find = |name: &str| -> Result<Profile, String> {
         load()?
             .into_iter()
-            .find(|p| matches_name(p, name))
+            .find(|p| ProfileName::new(name).matches(p.key, &p.path))
             .ok_or_else(|| format!("no profile for {name:?} in {}", dir.display()))
     };
     let modify = |target: &Target, f: fn(&mut Profile)| -> Result<Value, String> {
@@ -176,14 +175,6 @@ fn offline(dir: &Path, req: &Request) -> Result<Value, String> {
     }
 }
 
-/// A profile named by its executable's path (as given or canonical) or DEV:INO.
-pub fn matches_name(p: &Profile, name: &str) -> bool {
-    if p.path == name || format!("{}:{}", p.key.dev, p.key.ino) == name {
-        return true;
-    }
-    std::fs::canonicalize(name).is_ok_and(|c| c.to_string_lossy() == p.path)
-}
-
 /// Changes one setting by name; durations take units (`0s`, `7d`).
 pub fn set_setting(s: &mut Settings, name: &str, value: &str) -> Result<(), String> {
     let int = || {
@@ -217,13 +208,13 @@ pub fn set_setting(s: &mut Settings, name: &str, value: &str) -> Result<(), Stri
     Ok(())
 }
 
+/// A call by name for the kernel's profiles, by number for recorded ones (UNM).
 fn call_name(p: &Profile, nr: u32) -> String {
     if p.alphabet == super::profile::KERNEL_ALPHABET {
-        if let Some(n) = syscalls::name(nr) {
-            return n.to_owned();
-        }
+        crate::output::syscall_name(nr, &mut String::new()).to_owned()
+    } else {
+        nr.to_string()
     }
-    nr.to_string()
 }
 
 /// A profile's counters, as `profiles` lists them.
@@ -231,8 +222,8 @@ pub fn summary_json(p: &Profile, settings: &Settings) -> Value {
     let (train_pairs, test_pairs) = p.pair_counts();
     json!({
         "profile": p.path,
-        "key": format!("{}:{}", p.key.dev, p.key.ino),
-        "status": super::daemon::status_word(p.normal, p.frozen(settings)),
+        "key": p.key.to_string(),
+        "status": status_word(p.normal, p.frozen(settings)),
         "train_count": p.train_count,
         "last_mod_at": p.last_mod_at,
         "anomalies": p.anomalies,

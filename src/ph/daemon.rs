@@ -11,10 +11,9 @@ use libbpf_rs::{OpenObject, RingBufferBuilder};
 use serde_json::{json, Value};
 
 use super::control::{Request, Response, Server, Target};
-use super::profile::{Profile, ProfileKey, Settings};
+use super::profile::{self, status_word, Profile, ProfileKey, ProfileName, Settings};
 use super::store::{self, Store};
 use crate::cli::DaemonArgs;
-use crate::decode::syscalls;
 use crate::error::{user, Kind};
 use crate::kernel::ph::{self as kph, Config, Scope};
 use crate::kernel::ph_skel::{types, PhSkel};
@@ -46,22 +45,8 @@ pub struct Daemon<'obj> {
     lost_seen: u64,
 }
 
-fn key_text(key: ProfileKey) -> String {
-    format!("{}:{}", key.dev, key.ino)
-}
-
 fn name_of(nr: u32) -> String {
-    syscalls::name(nr).map_or_else(|| format!("syscall_{nr}"), str::to_owned)
-}
-
-/// The command name in an event header.
-fn comm_of(comm: &[i8]) -> String {
-    let bytes: Vec<u8> = comm
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
+    crate::output::syscall_name(nr, &mut String::new()).to_owned()
 }
 
 fn event_name(kind: u32) -> &'static str {
@@ -79,30 +64,6 @@ fn event_name(kind: u32) -> &'static str {
     }
 }
 
-/// The profile's state as a word: normal, frozen or training.
-pub fn status_word(normal: bool, frozen: bool) -> &'static str {
-    if normal {
-        "normal"
-    } else if frozen {
-        "frozen"
-    } else {
-        "training"
-    }
-}
-
-/// The NUL-padded comm for --comm, refused when it cannot match.
-fn comm_bytes(name: &str) -> anyhow::Result<[u8; 16]> {
-    if name.is_empty() || name.len() > 15 || name.contains('\0') {
-        return Err(user(
-            Kind::Usage,
-            format!("--comm {name:?}: a command name has 1 to 15 bytes"),
-        ));
-    }
-    let mut b = [0u8; 16];
-    b[..name.len()].copy_from_slice(name.as_bytes());
-    Ok(b)
-}
-
 fn open_output(args: &DaemonArgs) -> anyhow::Result<Box<dyn Write>> {
     match &args.output {
         None => Ok(Box::new(std::io::stdout())),
@@ -113,27 +74,15 @@ fn open_output(args: &DaemonArgs) -> anyhow::Result<Box<dyn Write>> {
     }
 }
 
-/// Both clocks now, for `frozen_since` on disk (wall) and in the kernel (boot).
-fn clocks() -> Result<store::Clock, String> {
-    store::Clock::now().map_err(|e| format!("reading the clocks: {e}"))
-}
-
 pub fn run(args: DaemonArgs) -> anyhow::Result<u8> {
+    let pids = crate::scope::resolve_pids(&args.pid)?;
     let scope = if let Some(name) = &args.comm {
-        Scope::Comm(comm_bytes(name)?)
-    } else if !args.pid.is_empty() || !args.command.is_empty() {
+        Scope::Comm(crate::scope::comm_filter(name)?)
+    } else if !pids.is_empty() || !args.command.is_empty() {
         Scope::Watched
     } else {
         Scope::All
     };
-    for &pid in &args.pid {
-        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            return Err(user(
-                Kind::NoSuchProcess,
-                format!("--pid {pid}: no such process"),
-            ));
-        }
-    }
     preflight::check()?;
     if !Features::probe().bpf_loop {
         return Err(user(
@@ -159,7 +108,7 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<u8> {
         .unwrap_or_default()
         .overridden(&args.settings);
     store.save_settings(&settings)?;
-    let loaded = store.load_all(clocks().map_err(anyhow::Error::msg)?)?;
+    let loaded = store.load_all(store::Clock::now())?;
     for skipped in &loaded.skipped {
         eprintln!("ai-forensics: skipped {skipped}");
     }
@@ -199,7 +148,7 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<u8> {
         kph::watch(&d.skel, child.pid, true)?;
         Some(child)
     };
-    for &pid in &args.pid {
+    for &pid in &pids {
         kph::watch(&d.skel, pid, false)?;
     }
     kph::attach(&mut d.skel)?;
@@ -419,10 +368,11 @@ impl Daemon<'_> {
                 "remedy": "raise --max-profiles / --max-rows, or monitor a smaller scope"});
         }
         let path = self.learn(e);
-        let key = key_text(ProfileKey {
+        let key = ProfileKey {
             dev: e.key.dev,
             ino: e.key.ino,
-        });
+        }
+        .to_string();
         let mut v = json!({
             "type": kind,
             "seq": e.hdr.seq,
@@ -433,7 +383,7 @@ impl Daemon<'_> {
             "tid": e.hdr.tid,
             "ppid": e.hdr.ppid,
             "uid": e.hdr.uid,
-            "comm": comm_of(&e.hdr.comm),
+            "comm": String::from_utf8_lossy(crate::decode::comm_bytes(&e.hdr.comm)),
             "train_count": e.train_count,
         });
         let m = v.as_object_mut().expect("an object");
@@ -460,13 +410,7 @@ impl Daemon<'_> {
 
     /// Saves every profile; returns how many were written.
     fn save_all(&mut self) -> usize {
-        let clock = match clocks() {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("ai-forensics: saving profiles: {e}");
-                return 0;
-            }
-        };
+        let clock = store::Clock::now();
         let mut profiles = Vec::with_capacity(self.meta.len());
         for (&id, meta) in &self.meta {
             match kph::read_profile(&self.skel, id, &meta.path) {
@@ -480,10 +424,7 @@ impl Daemon<'_> {
         }
         let report = self.store.save_all(&profiles, clock);
         for (key, e) in &report.failed {
-            eprintln!(
-                "ai-forensics: saving profile {}:{}: {e:#}",
-                key.dev, key.ino
-            );
+            eprintln!("ai-forensics: saving profile {key}: {e:#}");
         }
         if let Some(e) = &report.sync_error {
             eprintln!("ai-forensics: saving profiles: {e:#}");
@@ -493,20 +434,10 @@ impl Daemon<'_> {
 
     /// The id of a profile named by path or DEV:INO.
     fn find(&self, name: &str) -> Option<u32> {
-        let by_key = name.split_once(':').and_then(|(d, i)| {
-            Some(ProfileKey {
-                dev: d.parse().ok()?,
-                ino: i.parse().ok()?,
-            })
-        });
-        let canon = std::fs::canonicalize(name)
-            .ok()
-            .map(|p| p.to_string_lossy().into_owned());
+        let name = ProfileName::new(name);
         self.meta
             .iter()
-            .find(|(_, m)| {
-                Some(m.key) == by_key || m.path == name || canon.as_deref() == Some(&m.path)
-            })
+            .find(|(_, m)| name.matches(m.key, &m.path))
             .map(|(&id, _)| id)
     }
 
@@ -569,22 +500,17 @@ impl Daemon<'_> {
         Value::Array(rows)
     }
 
+    /// A profile's executable, status and anomalies, from its counters alone.
     fn profile_header(&self, id: u32) -> Option<(String, &'static str, u64)> {
         let h = kph::header(&self.skel, id).ok()??;
-        let mut p = Profile::new(ProfileKey::default(), "", 0);
-        p.train_count = h.train_count;
-        p.last_mod_at = h.last_mod_at;
         let normal = h.status == (types::ph_status::PH_NORMAL.0 as u64);
         let path = self
             .meta
             .get(&id)
             .map(|m| m.path.clone())
             .unwrap_or_default();
-        Some((
-            path,
-            status_word(normal, p.frozen(&self.settings)),
-            h.anomalies,
-        ))
+        let frozen = profile::frozen(h.train_count, h.last_mod_at, &self.settings);
+        Some((path, status_word(normal, frozen), h.anomalies))
     }
 
     /// Applies a command to a profile in the kernel.
@@ -632,7 +558,8 @@ impl Daemon<'_> {
                 .ok_or_else(|| format!("no profile for {profile:?}"))
                 .and_then(|id| self.profile(id))
                 .and_then(|p| {
-                    store::export_profile(&p, &file, clocks()?).map_err(|e| format!("{e:#}"))?;
+                    store::export_profile(&p, &file, store::Clock::now())
+                        .map_err(|e| format!("{e:#}"))?;
                     Ok(json!({"exported": p.path, "file": file}))
                 }),
             Request::Import { file, force } => self.import(&file, force),
@@ -645,7 +572,7 @@ impl Daemon<'_> {
 
     /// Adds (or replaces) a profile from an exported file.
     fn import(&mut self, file: &std::path::Path, force: bool) -> Result<Value, String> {
-        let p = store::import_profile(file, clocks()?).map_err(|e| format!("{e:#}"))?;
+        let p = store::import_profile(file, store::Clock::now()).map_err(|e| format!("{e:#}"))?;
         let p = store::rekey_for_import(p, force).map_err(|e| format!("{e:#}"))?;
         let id = match self.meta.iter().find(|(_, m)| m.key == p.key) {
             Some((&id, _)) => id,

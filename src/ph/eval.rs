@@ -60,9 +60,7 @@ fn read_all(paths: &[PathBuf], format: TraceFormat) -> Result<Vec<Trace>> {
 fn syscall_name(format: TraceFormat, nr: u32) -> String {
     match format {
         TraceFormat::Unm => nr.to_string(),
-        TraceFormat::Jsonl => {
-            crate::decode::syscalls::name(nr).map_or_else(|| format!("syscall_{nr}"), str::to_owned)
-        }
+        TraceFormat::Jsonl => crate::output::syscall_name(nr, &mut String::new()).to_owned(),
     }
 }
 

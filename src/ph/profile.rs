@@ -54,11 +54,68 @@ impl Settings {
     }
 }
 
-/// Which executable a profile belongs to, on this machine.
+/// Which executable a profile belongs to, on this machine; shown as `DEV:INO`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct ProfileKey {
     pub dev: u64,
     pub ino: u64,
+}
+
+impl std::fmt::Display for ProfileKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.dev, self.ino)
+    }
+}
+
+/// How a user names a profile: its executable's path (as given, or made
+/// canonical) or its key `DEV:INO`.
+pub struct ProfileName<'a> {
+    given: &'a str,
+    key: Option<ProfileKey>,
+    canonical: Option<String>,
+}
+
+impl<'a> ProfileName<'a> {
+    pub fn new(given: &'a str) -> Self {
+        let key = given.split_once(':').and_then(|(d, i)| {
+            Some(ProfileKey {
+                dev: d.parse().ok()?,
+                ino: i.parse().ok()?,
+            })
+        });
+        let canonical = std::fs::canonicalize(given)
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned());
+        ProfileName {
+            given,
+            key,
+            canonical,
+        }
+    }
+
+    /// True when this names the profile of `key` kept under `path`.
+    pub fn matches(&self, key: ProfileKey, path: &str) -> bool {
+        self.key == Some(key) || path == self.given || self.canonical.as_deref() == Some(path)
+    }
+}
+
+/// pH's freezing rule: more than `1 - 32/normal_factor` of the training calls
+/// added nothing (`last_mod_at` is the count when a pair was last added).
+pub fn frozen(train_count: u64, last_mod_at: u64, settings: &Settings) -> bool {
+    last_mod_at > 0
+        && u128::from(train_count) * u128::from(NORMAL_FACTOR_DEN)
+            > u128::from(last_mod_at) * u128::from(settings.normal_factor)
+}
+
+/// A profile's state as a word: normal, frozen or training.
+pub fn status_word(normal: bool, frozen: bool) -> &'static str {
+    if normal {
+        "normal"
+    } else if frozen {
+        "frozen"
+    } else {
+        "training"
+    }
 }
 
 /// The pairs that follow one call `c0`: `train[c1]` and `test[c1]`, one
@@ -117,9 +174,7 @@ impl Profile {
 
     /// True when more than `1 - 32/normal_factor` of the training calls added nothing.
     pub fn frozen(&self, settings: &Settings) -> bool {
-        self.last_mod_at > 0
-            && u128::from(self.train_count) * u128::from(NORMAL_FACTOR_DEN)
-                > u128::from(self.last_mod_at) * u128::from(settings.normal_factor)
+        frozen(self.train_count, self.last_mod_at, settings)
     }
 
     /// Training and testing pairs set (bits), for listings.

@@ -69,24 +69,13 @@ pub struct Clock {
 
 impl Clock {
     /// Reads both clocks now.
-    pub fn now() -> io::Result<Clock> {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid, writable timespec.
-        if unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) } != 0 {
-            return Err(io::Error::last_os_error());
+    pub fn now() -> Clock {
+        use crate::output::clock::clock_ns;
+        let ns = |id| u64::try_from(clock_ns(id)).unwrap_or(0);
+        Clock {
+            boot_ns: ns(libc::CLOCK_BOOTTIME),
+            unix_ns: ns(libc::CLOCK_REALTIME),
         }
-        let boot_ns = u64::try_from(ts.tv_sec)
-            .unwrap_or(0)
-            .saturating_mul(1_000_000_000)
-            .saturating_add(u64::try_from(ts.tv_nsec).unwrap_or(0));
-        let unix = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_err(|_| io::Error::other("the wall clock is before 1970"))?;
-        let unix_ns = u64::try_from(unix.as_nanos()).unwrap_or(u64::MAX);
-        Ok(Clock { boot_ns, unix_ns })
     }
 
     /// A boot-clock time as wall-clock ns; 0 (not frozen) stays 0.
@@ -146,11 +135,9 @@ impl fmt::Display for FileErrorKind {
             ),
             FileErrorKind::Checksum => f.write_str("checksum mismatch (truncated or corrupt)"),
             FileErrorKind::Malformed(why) => write!(f, "malformed: {why}"),
-            FileErrorKind::KeyMismatch { name, inside } => write!(
-                f,
-                "holds profile {}:{} but is named for {}:{}",
-                inside.dev, inside.ino, name.dev, name.ino
-            ),
+            FileErrorKind::KeyMismatch { name, inside } => {
+                write!(f, "holds profile {inside} but is named for {name}")
+            }
             FileErrorKind::NoContentHash => {
                 f.write_str("no executable content hash (not an export file)")
             }
@@ -703,12 +690,9 @@ pub fn export_profile(profile: &Profile, file: &Path, clock: Clock) -> Result<()
                 .with_context(|| format!("cannot hash {} for export", exe.display()))?;
             if key != profile.key {
                 bail!(
-                    "cannot export: {} is now a different file ({}:{}) than the profile's ({}:{})",
+                    "cannot export: {} is now a different file ({key}) than the profile's ({})",
                     exe.display(),
-                    key.dev,
-                    key.ino,
-                    profile.key.dev,
-                    profile.key.ino
+                    profile.key
                 );
             }
             sha256_file(exe).with_context(|| format!("cannot hash {} for export", exe.display()))?
@@ -876,7 +860,7 @@ mod tests {
         assert_eq!(later.unix_to_boot(unix), 1_000_000 - 57);
         // A time in the future (clock set back) clamps to now.
         assert_eq!(later.unix_to_boot(CLOCK.unix_ns + 1_000_000), 1_000_000);
-        let now = Clock::now().unwrap();
+        let now = Clock::now();
         assert!(now.boot_ns > 0 && now.unix_ns > CLOCK.unix_ns);
     }
 
