@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""ai-forensics benchmarks: untraced vs BPF floor vs non-matching filter vs full
-capture vs strace, on six workloads. Python 3 standard library only; needs root.
+"""ai-forensics benchmarks: untraced vs BPF floors (no-op programs; a minimal
+record per call) vs non-matching filter vs full capture vs strace, on six
+workloads. Python 3 standard library only; needs root.
 
     python3 bench/bench.py              # 10 repetitions (make bench)
     python3 bench/bench.py --quick      # 3 repetitions, no strace on the storms
@@ -30,10 +31,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WORKLOAD_DIR = os.path.join(HERE, "workloads")
 
-MODES = ["untraced", "floor", "nomatch", "traced", "traced_y", "ph", "strace"]
+MODES = ["untraced", "floor", "floor_record", "nomatch", "traced", "traced_y", "ph", "strace"]
 MODE_TITLES = {
     "untraced": "untraced",
     "floor": "floor (no-op BPF)",
+    "floor_record": "minimal record",
     "nomatch": "filter not matching",
     "traced": "full capture (JSON)",
     "traced_y": "full capture -y -s 64",
@@ -198,6 +200,8 @@ class Runner:
             cmd = inner
         elif mode == "floor":
             cmd = [self.bin, "bench-floor", "--"] + inner
+        elif mode == "floor_record":
+            cmd = [self.bin, "bench-floor", "--record", "--"] + inner
         elif mode in ("traced", "traced_y"):
             more = ["-y", "-s", "64"] if mode == "traced_y" else []
             cmd = [self.bin, "trace", "-o", "/dev/null", "--stats-file", self.statsfile] \
@@ -223,6 +227,11 @@ class Runner:
         sample["wall_ns"] = wall * scale if wall is not None else None
         if mode in ("traced", "traced_y"):
             sample["stats"] = self._read_stats()
+        if mode == "floor_record" and rc == 0:
+            # A lost record is one the floor did not pay for in full.
+            lost = [l for l in err.splitlines() if l.startswith("bench-floor:")]
+            if not lost or not lost[-1].rstrip().endswith(" 0 lost"):
+                rc = "minimal record lost records"
         if rc != 0 or wall is None or (mode in ("traced", "traced_y") and sample["stats"] is None):
             sample["error"] = "exit status %s; stderr: %s" % (rc, err.strip()[-800:])
         return sample

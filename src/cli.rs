@@ -82,6 +82,10 @@ pub enum Command {
     /// Run a command with do-nothing programs on the syscall tracepoints (benchmark floor).
     #[command(hide = true)]
     BenchFloor {
+        /// Instead of nothing, do the least a tracer must do per call of the command's
+        /// tasks: two clock reads and one small ring-buffer record (a lower bound for capture).
+        #[arg(long)]
+        record: bool,
         /// Command to run.
         #[arg(required = true, trailing_var_arg = true)]
         command: Vec<OsString>,

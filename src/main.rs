@@ -45,7 +45,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         cli::Command::Trace(args) => trace::run(args),
-        cli::Command::BenchFloor { command } => floor::run(&command),
+        cli::Command::BenchFloor { record, command } => floor::run(record, &command),
         cli::Command::Probe { json } => probe::run(json),
         cli::Command::Daemon(args) => ph::daemon::run(args),
         cli::Command::Ph { action } => match action {
