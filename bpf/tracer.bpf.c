@@ -274,7 +274,13 @@ static __always_inline void emit_syscall(__u32 nr, const __u64 *args,
 	e = reserve_event(sizeof(*e), &seq);
 	if (!e)
 		return;
-	fill_syscall_header(&e->hdr, seq, flags, ts);
+	/* The calls that never return are rare: their records keep the probe
+	 * reads, which spares the entry program the global function's cost
+	 * at load (about 1 ms of verification). */
+	if (flags & EVENT_F_NORETURN)
+		fill_header(&e->hdr, seq, EVENT_SYSCALL, flags, ts);
+	else
+		fill_syscall_header(&e->hdr, seq, flags, ts);
 	e->ret = ret;
 	e->duration_ns = duration;
 	e->nr = nr;
