@@ -10,7 +10,7 @@
 //! and shows the leftover bits in hex (`X_OK|0x8`), and a flag set with no known
 //! bit at all prints as `0x40 /* MS_??? */`.
 
-use super::value::Value;
+use super::value::{Text, Value};
 
 /// Constants the `libc` crate does not define (or defines with a value that is
 /// not the kernel's on x86_64), each from the Linux uapi header named beside it.
@@ -160,15 +160,15 @@ fn lo32(v: u64) -> u64 {
 }
 
 /// An unknown value the way strace prints one: `0x63 /* AF_??? */`.
-fn unknown(v: u64, what: &'static str) -> Value {
+fn unknown(v: u64, what: &'static str) -> Value<'static> {
     Value::Commented {
         value: Box::new(Value::Hex(v)),
-        comment: what.to_string(),
+        comment: what.into(),
     }
 }
 
 /// strace's `printxval`: the name of an exact value, or the unknown marker.
-fn xval(v: u64, table: &Table, what: &'static str) -> Value {
+fn xval(v: u64, table: &Table, what: &'static str) -> Value<'static> {
     match lookup(v, table) {
         Some(name) => Value::Sym(name),
         None => unknown(v, what),
@@ -186,13 +186,13 @@ fn lookup(v: u64, table: &Table) -> Option<&'static str> {
 /// strace's `printflags`: the known bits by name, in table order, then the
 /// leftover bits. Zero is the table's zero-valued name (`F_OK`, `PROT_NONE`)
 /// or `0`; a value with no known bit is `0x40 /* MS_??? */`.
-fn flags(v: u64, table: &Table, what: &'static str) -> Value {
+fn flags(v: u64, table: &Table, what: &'static str) -> Value<'static> {
     flags_in(v, &[table], what)
 }
 
 /// [`flags`] over several tables in turn (strace's `printflags_ex` with more
 /// than one xlat).
-fn flags_in(v: u64, tables: &[&Table], what: &'static str) -> Value {
+fn flags_in(v: u64, tables: &[&Table], what: &'static str) -> Value<'static> {
     if v == 0 {
         return match tables.iter().find_map(|table| lookup(0, table)) {
             Some(name) => Value::Sym(name),
@@ -212,23 +212,17 @@ fn split(v: u64, tables: &[&Table]) -> (Vec<&'static str>, u64) {
     let mut names = Vec::new();
     let mut rest = v;
     for table in tables {
-        if let Value::Flags {
-            names: more,
-            rest: left,
-        } = Value::flags(rest, table)
-        {
-            names.extend(more);
-            rest = left;
-        }
+        rest = Value::push_flags(&mut names, rest, table);
     }
     (names, rest)
 }
 
 /// A flag set printed after a leading name (an access mode or a socket type,
 /// as in `O_WRONLY|O_CREAT`, `SOCK_STREAM|SOCK_CLOEXEC`).
-fn with_first(first: &'static str, v: u64, table: &Table) -> Value {
-    let (mut names, rest) = split(v, &[table]);
-    names.insert(0, first);
+fn with_first(first: &'static str, v: u64, table: &Table) -> Value<'static> {
+    let mut names = Vec::with_capacity(4);
+    names.push(first);
+    let rest = Value::push_flags(&mut names, v, table);
     Value::Flags { names, rest }
 }
 
@@ -237,7 +231,7 @@ fn with_first(first: &'static str, v: u64, table: &Table) -> Value {
 
 /// A directory fd argument (`openat`'s first): `AT_FDCWD` or the number.
 /// `openat(AT_FDCWD, ...)`, `openat(3, ...)`.
-pub fn dirfd(v: u64) -> Value {
+pub fn dirfd(v: u64) -> Value<'static> {
     if v as i32 == libc::AT_FDCWD {
         Value::Sym("AT_FDCWD")
     } else {
@@ -246,7 +240,7 @@ pub fn dirfd(v: u64) -> Value {
 }
 
 /// A file descriptor argument: `3`, `-1`.
-pub fn fd(v: u64) -> Value {
+pub fn fd(v: u64) -> Value<'static> {
     Value::Int(i64::from(v as i32))
 }
 
@@ -283,7 +277,7 @@ const OPEN_MODE_FLAGS: &Table = table![
 
 /// `open`/`openat` flags (and `fcntl(F_SETFL)`): the access mode, then the
 /// rest. `O_RDONLY|O_CLOEXEC`, `O_WRONLY|O_CREAT|O_TRUNC`, `O_ACCMODE` for 3.
-pub fn open_flags(v: u64) -> Value {
+pub fn open_flags(v: u64) -> Value<'static> {
     let v = lo32(v);
     let mode = v & libc::O_ACCMODE as u64;
     // Every two-bit access mode has a name (3 is O_ACCMODE).
@@ -294,12 +288,12 @@ pub fn open_flags(v: u64) -> Value {
 /// `pipe2` flags: open flags without an access mode. `O_NONBLOCK|O_CLOEXEC`.
 /// (strace decodes them with the open flags, so O_NOTIFICATION_PIPE, which is
 /// O_EXCL, prints as `O_EXCL`.)
-pub fn pipe_flags(v: u64) -> Value {
+pub fn pipe_flags(v: u64) -> Value<'static> {
     flags(lo32(v), OPEN_MODE_FLAGS, "O_???")
 }
 
 /// `dup3` flags: `O_CLOEXEC`.
-pub fn dup3_flags(v: u64) -> Value {
+pub fn dup3_flags(v: u64) -> Value<'static> {
     flags(lo32(v), OPEN_MODE_FLAGS, "O_???")
 }
 
@@ -315,7 +309,7 @@ const AT_FLAGS: &Table = table![
 ];
 
 /// `*at` flags: `AT_SYMLINK_NOFOLLOW|AT_EMPTY_PATH`, `AT_REMOVEDIR`.
-pub fn at_flags(v: u64) -> Value {
+pub fn at_flags(v: u64) -> Value<'static> {
     flags(lo32(v), AT_FLAGS, "AT_???")
 }
 
@@ -326,7 +320,7 @@ const FACCESSAT_FLAGS: &Table = table![
 ];
 
 /// `faccessat2` flags, where 0x200 is `AT_EACCESS` (not `AT_REMOVEDIR`).
-pub fn faccessat_flags(v: u64) -> Value {
+pub fn faccessat_flags(v: u64) -> Value<'static> {
     flags(lo32(v), FACCESSAT_FLAGS, "AT_???")
 }
 
@@ -338,7 +332,7 @@ const STATX_SYNC_TYPES: &Table = table![
 
 /// `statx` flags: the sync type first, then the `*at` flags.
 /// `AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW`.
-pub fn statx_flags(v: u64) -> Value {
+pub fn statx_flags(v: u64) -> Value<'static> {
     let v = lo32(v);
     let sync_mask = libc::AT_STATX_SYNC_TYPE as u64;
     let (mut names, sync_rest) = match lookup(v & sync_mask, STATX_SYNC_TYPES) {
@@ -357,12 +351,12 @@ pub fn statx_flags(v: u64) -> Value {
 const ACCESS_MODES: &Table = table![libc::F_OK, libc::R_OK, libc::W_OK, libc::X_OK];
 
 /// `access` mode: `F_OK`, `R_OK|W_OK`.
-pub fn access_mode(v: u64) -> Value {
+pub fn access_mode(v: u64) -> Value<'static> {
     flags(lo32(v), ACCESS_MODES, "?_OK")
 }
 
 /// A permission mode (`umode_t`): `0644`; the printer shows 0 as `000`.
-pub fn mode(v: u64) -> Value {
+pub fn mode(v: u64) -> Value<'static> {
     Value::Octal(v & 0xffff)
 }
 
@@ -379,16 +373,19 @@ const MODE_TYPES: &Table = table![
 /// The text of a mode with file-type bits, as strace's `print_symbolic_mode_t`:
 /// `S_IFREG|0644`, `S_IFDIR|S_ISVTX|0777`, `000`; an unknown type prints the
 /// whole mode in octal (`0170001`).
-pub fn mode_text(v: u32) -> String {
+pub fn mode_text(v: u32) -> Text {
     let ifmt = v & libc::S_IFMT;
-    let mut out = String::new();
+    let mut out = Text::default();
     if ifmt != 0 {
         match lookup(u64::from(ifmt), MODE_TYPES) {
             Some(name) => {
                 out.push_str(name);
-                out.push('|');
+                out.push_str("|");
             }
-            None => return octal(v),
+            None => {
+                octal(&mut out, v);
+                return out;
+            }
         }
     }
     for (bit, name) in [
@@ -400,19 +397,33 @@ pub fn mode_text(v: u32) -> String {
             out.push_str(name);
         }
     }
-    out.push_str(&octal(
+    octal(
+        &mut out,
         v & !(libc::S_IFMT | libc::S_ISUID | libc::S_ISGID | libc::S_ISVTX),
-    ));
+    );
     out
 }
 
 /// C's `%#03o`: a leading 0, at least three characters (`000`, `007`, `0644`).
-fn octal(v: u32) -> String {
-    format!("{:0>3}", format!("0{v:o}"))
+fn octal(out: &mut Text, v: u32) {
+    let mut buf = [b'0'; 14];
+    let mut i = buf.len();
+    let mut n = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n & 7) as u8;
+        n >>= 3;
+        if n == 0 {
+            break;
+        }
+    }
+    // The leading 0, and one more when there is a single digit.
+    i -= if buf.len() - i == 1 { 2 } else { 1 };
+    out.extend(buf[i..].iter().map(|&d| char::from(d)));
 }
 
 /// A mode with file-type bits (`mknod`): `S_IFCHR|0600`, `S_IFREG|S_ISUID|0755`.
-pub fn mode_with_type(v: u64) -> Value {
+pub fn mode_with_type(v: u64) -> Value<'static> {
     Value::Text(mode_text(lo32(v) as u32))
 }
 
@@ -430,7 +441,7 @@ const PROT: &Table = table![
 ];
 
 /// `mmap`/`mprotect` protection: `PROT_NONE`, `PROT_READ|PROT_WRITE`.
-pub fn prot(v: u64) -> Value {
+pub fn prot(v: u64) -> Value<'static> {
     flags(v, PROT, "PROT_???")
 }
 
@@ -476,7 +487,7 @@ const MAP_HUGE_NAMES: [&str; 64] = huge_names!(
 /// `MAP_PRIVATE|MAP_ANONYMOUS`, `MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE`,
 /// `MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB|21<<MAP_HUGE_SHIFT`. An unknown
 /// type stays among the leftover bits.
-pub fn mmap_flags(v: u64) -> Value {
+pub fn mmap_flags(v: u64) -> Value<'static> {
     let type_mask = libc::MAP_TYPE as u64;
     let shift = libc::MAP_HUGE_SHIFT as u32;
     let huge_mask = (libc::MAP_HUGE_MASK as u64) << shift;
@@ -537,12 +548,12 @@ const FADVISE: &Table = table![
 ];
 
 /// `fadvise64` advice: `POSIX_FADV_SEQUENTIAL`.
-pub fn fadvise_advice(v: u64) -> Value {
+pub fn fadvise_advice(v: u64) -> Value<'static> {
     xval(lo32(v), FADVISE, "POSIX_FADV_???")
 }
 
 /// `madvise` advice: `MADV_DONTNEED`.
-pub fn madvise_advice(v: u64) -> Value {
+pub fn madvise_advice(v: u64) -> Value<'static> {
     xval(lo32(v), MADVISE, "MADV_???")
 }
 
@@ -553,14 +564,14 @@ const MREMAP_FLAGS: &Table = table![
 ];
 
 /// `mremap` flags: `MREMAP_MAYMOVE`.
-pub fn mremap_flags(v: u64) -> Value {
+pub fn mremap_flags(v: u64) -> Value<'static> {
     flags(v, MREMAP_FLAGS, "MREMAP_???")
 }
 
 const MSYNC_FLAGS: &Table = table![libc::MS_SYNC, libc::MS_ASYNC, libc::MS_INVALIDATE];
 
 /// `msync` flags: `MS_SYNC|MS_INVALIDATE`.
-pub fn msync_flags(v: u64) -> Value {
+pub fn msync_flags(v: u64) -> Value<'static> {
     flags(lo32(v), MSYNC_FLAGS, "MS_???")
 }
 
@@ -597,7 +608,7 @@ const CLONE_FLAGS: &Table = table![
 /// `clone` flags: the CLONE_* bits, then the exit signal from the low byte.
 /// `CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD`; just `SIGCHLD` (or `0`)
 /// when no flag is set.
-pub fn clone_flags(v: u64) -> Value {
+pub fn clone_flags(v: u64) -> Value<'static> {
     let csignal = libc::CSIGNAL as u64;
     let sig = v & csignal;
     let rest_flags = v & !csignal;
@@ -616,7 +627,7 @@ pub fn clone_flags(v: u64) -> Value {
 
 /// `clone3`'s 64-bit `flags` (no signal byte): the clone flags, then
 /// `CLONE_NEWTIME`, `CLONE_CLEAR_SIGHAND`, `CLONE_INTO_CGROUP`.
-pub fn clone3_flags(v: u64) -> Value {
+pub fn clone3_flags(v: u64) -> Value<'static> {
     const CLONE3_ONLY: &Table = &[
         (libc::CLONE_NEWTIME as u64, "CLONE_NEWTIME"),
         (uapi::CLONE_CLEAR_SIGHAND, "CLONE_CLEAR_SIGHAND"),
@@ -643,7 +654,7 @@ const UNSHARE_FLAGS: &Table = table![
 ];
 
 /// `unshare` flags (clone flags without the signal byte): `CLONE_NEWNS|CLONE_NEWPID`.
-pub fn namespace_flags(v: u64) -> Value {
+pub fn namespace_flags(v: u64) -> Value<'static> {
     flags(v, UNSHARE_FLAGS, "CLONE_???")
 }
 
@@ -705,7 +716,7 @@ pub fn signal_name(sig: u32) -> Option<&'static str> {
 
 /// A signal number argument (`kill`, `tgkill`, `prctl(PR_SET_PDEATHSIG)`):
 /// `SIGTERM`, `SIGRT_2`; 0 and unknown numbers print as numbers.
-pub fn signal(v: u64) -> Value {
+pub fn signal(v: u64) -> Value<'static> {
     let sig = v as i32;
     match u32::try_from(sig).ok().and_then(signal_name) {
         Some(name) => Value::Sym(name),
@@ -726,14 +737,14 @@ const WAIT_OPTIONS: &Table = table![
 
 /// `wait4`/`waitid` options: `WNOHANG|__WALL`; WUNTRACED prints as
 /// `WSTOPPED` (same bit); 0 is `0`.
-pub fn wait_options(v: u64) -> Value {
+pub fn wait_options(v: u64) -> Value<'static> {
     flags(lo32(v), WAIT_OPTIONS, "W???")
 }
 
 const SIGPROCMASK_HOW: &Table = table![libc::SIG_BLOCK, libc::SIG_UNBLOCK, libc::SIG_SETMASK];
 
 /// `rt_sigprocmask` how: `SIG_BLOCK`, `SIG_UNBLOCK`, `SIG_SETMASK`.
-pub fn sigprocmask_how(v: u64) -> Value {
+pub fn sigprocmask_how(v: u64) -> Value<'static> {
     xval(lo32(v), SIGPROCMASK_HOW, "SIG_???")
 }
 
@@ -750,7 +761,7 @@ const SIGACTION_FLAGS: &Table = table![
 ];
 
 /// `sa_flags` of a `struct sigaction`: `SA_RESTORER|SA_RESTART|SA_SIGINFO`; 0 is `0`.
-pub fn sigaction_flags(v: u64) -> Value {
+pub fn sigaction_flags(v: u64) -> Value<'static> {
     flags(v, SIGACTION_FLAGS, "SA_???")
 }
 
@@ -837,7 +848,7 @@ const PRCTL_OPTIONS: &Table = table![
 ];
 
 /// `prctl` option: `PR_SET_NAME`, `PR_SET_NO_NEW_PRIVS`; unknown `0x270f /* PR_??? */`.
-pub fn prctl_option(v: u64) -> Value {
+pub fn prctl_option(v: u64) -> Value<'static> {
     xval(lo32(v), PRCTL_OPTIONS, "PR_???")
 }
 
@@ -868,7 +879,7 @@ const ARCH_PRCTL_CODES: &Table = table![
 ];
 
 /// `arch_prctl` code: `ARCH_SET_FS`, `ARCH_GET_XCOMP_SUPP`.
-pub fn arch_prctl_code(v: u64) -> Value {
+pub fn arch_prctl_code(v: u64) -> Value<'static> {
     xval(lo32(v), ARCH_PRCTL_CODES, "ARCH_???")
 }
 
@@ -962,7 +973,7 @@ const FUTEX_OPS: &[(u32, &[&str])] = {
 /// `futex` op: `FUTEX_WAKE_PRIVATE`, `FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME`.
 /// strace names only the combinations in its table; anything else (including
 /// `FUTEX_WAKE|FUTEX_CLOCK_REALTIME`) is `0x101 /* FUTEX_??? */`.
-pub fn futex_op(v: u64) -> Value {
+pub fn futex_op(v: u64) -> Value<'static> {
     let op = lo32(v) as u32;
     match FUTEX_OPS.iter().find(|(val, _)| *val == op) {
         Some((_, names)) => Value::Flags {
@@ -1027,7 +1038,7 @@ const ADDRESS_FAMILIES: &Table = table![
 
 /// Address family (`socket`'s domain, `sa_family`): `AF_INET`; unknown
 /// `0x63 /* AF_??? */`.
-pub fn socket_domain(v: u64) -> Value {
+pub fn socket_domain(v: u64) -> Value<'static> {
     xval(lo32(v), ADDRESS_FAMILIES, "AF_???")
 }
 
@@ -1045,7 +1056,7 @@ const SOCKET_TYPE_FLAGS: &Table = table![libc::SOCK_CLOEXEC, libc::SOCK_NONBLOCK
 
 /// `socket` type: the type in the low 4 bits, then the flags.
 /// `SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK`; unknown `0x4d /* SOCK_??? */`.
-pub fn socket_type(v: u64) -> Value {
+pub fn socket_type(v: u64) -> Value<'static> {
     let v = lo32(v);
     let type_mask = u64::from(uapi::SOCK_TYPE_MASK);
     match lookup(v & type_mask, SOCKET_TYPES) {
@@ -1055,7 +1066,7 @@ pub fn socket_type(v: u64) -> Value {
 }
 
 /// `accept4` flags: `SOCK_CLOEXEC|SOCK_NONBLOCK`.
-pub fn accept_flags(v: u64) -> Value {
+pub fn accept_flags(v: u64) -> Value<'static> {
     flags(lo32(v), SOCKET_TYPE_FLAGS, "SOCK_???")
 }
 
@@ -1143,7 +1154,7 @@ const ETHERNET_PROTOCOLS: &Table = table![
 
 /// `socket` protocol, by domain: `IPPROTO_TCP` (AF_INET, AF_INET6),
 /// `NETLINK_ROUTE` (AF_NETLINK), `htons(ETH_P_ALL)` (AF_PACKET), else the number.
-pub fn socket_protocol(domain: u64, v: u64) -> Value {
+pub fn socket_protocol(domain: u64, v: u64) -> Value<'static> {
     let v = lo32(v);
     match lo32(domain) as i32 {
         libc::AF_INET | libc::AF_INET6 => xval(v, INET_PROTOCOLS, "IPPROTO_???"),
@@ -1202,7 +1213,7 @@ const SOCKOPT_LEVELS: &Table = table![
 ];
 
 /// `[gs]etsockopt` level: `SOL_SOCKET`, `SOL_TCP`; unknown `0x3e7 /* SOL_?? */`.
-pub fn sockopt_level(v: u64) -> Value {
+pub fn sockopt_level(v: u64) -> Value<'static> {
     xval(lo32(v), SOCKOPT_LEVELS, "SOL_??")
 }
 
@@ -1451,7 +1462,7 @@ const SOL_UDP_OPTIONS: &Table = table![
 /// `[gs]etsockopt` option name, by level: `SO_REUSEADDR`, `TCP_NODELAY`,
 /// `IP_TOS`, `IPV6_V6ONLY`; unknown in a known level `0x63 /* SO_??? */`,
 /// in an unknown level the number.
-pub fn sockopt_name(level: u64, v: u64) -> Value {
+pub fn sockopt_name(level: u64, v: u64) -> Value<'static> {
     let v = lo32(v);
     let (table, what) = match lo32(level) as i32 {
         libc::SOL_SOCKET => (SOL_SOCKET_OPTIONS, "SO_???"),
@@ -1493,14 +1504,14 @@ const MSG_FLAGS: &Table = table![
 ];
 
 /// `send*`/`recv*` flags: `MSG_DONTWAIT|MSG_NOSIGNAL`; 0 is `0`.
-pub fn msg_flags(v: u64) -> Value {
+pub fn msg_flags(v: u64) -> Value<'static> {
     flags(lo32(v), MSG_FLAGS, "MSG_???")
 }
 
 const SHUTDOWN_HOW: &Table = table![libc::SHUT_RD, libc::SHUT_WR, libc::SHUT_RDWR];
 
 /// `shutdown` how: `SHUT_RDWR`.
-pub fn shutdown_how(v: u64) -> Value {
+pub fn shutdown_how(v: u64) -> Value<'static> {
     xval(lo32(v), SHUTDOWN_HOW, "SHUT_???")
 }
 
@@ -1544,14 +1555,14 @@ const FCNTL_CMDS: &Table = table![
 ];
 
 /// `fcntl` command: `F_GETFD`, `F_SETFL`, `F_DUPFD_CLOEXEC`.
-pub fn fcntl_cmd(v: u64) -> Value {
+pub fn fcntl_cmd(v: u64) -> Value<'static> {
     xval(lo32(v), FCNTL_CMDS, "F_???")
 }
 
 const FD_FLAGS: &Table = table![libc::FD_CLOEXEC];
 
 /// `fcntl(F_SETFD)` flags: `FD_CLOEXEC`.
-pub fn fd_flags(v: u64) -> Value {
+pub fn fd_flags(v: u64) -> Value<'static> {
     flags(v, FD_FLAGS, "FD_???")
 }
 
@@ -1564,7 +1575,7 @@ const WHENCE: &Table = table![
 ];
 
 /// `lseek` whence: `SEEK_SET`, `SEEK_DATA`; unknown `0x7 /* SEEK_??? */`.
-pub fn lseek_whence(v: u64) -> Value {
+pub fn lseek_whence(v: u64) -> Value<'static> {
     xval(lo32(v), WHENCE, "SEEK_???")
 }
 
@@ -1644,7 +1655,7 @@ const IOC_DIRS: &Table = table![uapi::_IOC_NONE, uapi::_IOC_READ, uapi::_IOC_WRI
 
 /// `ioctl` request: `TCGETS`, `FIONREAD`, `TIOCGWINSZ`; unknown requests are
 /// taken apart as strace does: `_IOC(_IOC_READ, 0x54, 0x99, 0x4)`.
-pub fn ioctl_request(v: u64) -> Value {
+pub fn ioctl_request(v: u64) -> Value<'static> {
     let v = lo32(v);
     if let Some(name) = lookup(v, IOCTLS) {
         return Value::Sym(name);
@@ -1683,7 +1694,7 @@ const POLL_EVENTS: &Table = table![
 ];
 
 /// `struct pollfd` events: `POLLIN|POLLPRI`.
-pub fn poll_events(v: u64) -> Value {
+pub fn poll_events(v: u64) -> Value<'static> {
     flags(v & 0xffff, POLL_EVENTS, "POLL???")
 }
 
@@ -1694,7 +1705,7 @@ const EPOLL_CTL_OPS: &Table = table![
 ];
 
 /// `epoll_ctl` op: `EPOLL_CTL_ADD`.
-pub fn epoll_ctl_op(v: u64) -> Value {
+pub fn epoll_ctl_op(v: u64) -> Value<'static> {
     xval(lo32(v), EPOLL_CTL_OPS, "EPOLL_CTL_???")
 }
 
@@ -1718,21 +1729,21 @@ const EPOLL_EVENTS: &Table = table![
 ];
 
 /// `struct epoll_event` events: `EPOLLIN|EPOLLET`.
-pub fn epoll_events(v: u64) -> Value {
+pub fn epoll_events(v: u64) -> Value<'static> {
     flags(lo32(v), EPOLL_EVENTS, "EPOLL???")
 }
 
 const EPOLL_CREATE_FLAGS: &Table = table![libc::EPOLL_CLOEXEC];
 
 /// `epoll_create1` flags: `EPOLL_CLOEXEC`.
-pub fn epoll_create_flags(v: u64) -> Value {
+pub fn epoll_create_flags(v: u64) -> Value<'static> {
     flags(lo32(v), EPOLL_CREATE_FLAGS, "EPOLL_???")
 }
 
 const EVENTFD_FLAGS: &Table = table![libc::EFD_SEMAPHORE, libc::EFD_CLOEXEC, libc::EFD_NONBLOCK];
 
 /// `eventfd2` flags: `EFD_SEMAPHORE|EFD_CLOEXEC`.
-pub fn eventfd_flags(v: u64) -> Value {
+pub fn eventfd_flags(v: u64) -> Value<'static> {
     flags(lo32(v), EVENTFD_FLAGS, "EFD_???")
 }
 
@@ -1744,7 +1755,7 @@ const TIMERFD_FLAGS: &Table = table![
 ];
 
 /// `timerfd_create` / `timerfd_settime` flags: `TFD_CLOEXEC`, `TFD_TIMER_ABSTIME`.
-pub fn timerfd_flags(v: u64) -> Value {
+pub fn timerfd_flags(v: u64) -> Value<'static> {
     flags(lo32(v), TIMERFD_FLAGS, "TFD_???")
 }
 
@@ -1754,7 +1765,7 @@ pub fn timerfd_flags(v: u64) -> Value {
 const GETRANDOM_FLAGS: &Table = table![libc::GRND_NONBLOCK, libc::GRND_RANDOM, libc::GRND_INSECURE];
 
 /// `getrandom` flags: `GRND_NONBLOCK|GRND_INSECURE`.
-pub fn getrandom_flags(v: u64) -> Value {
+pub fn getrandom_flags(v: u64) -> Value<'static> {
     flags(lo32(v), GETRANDOM_FLAGS, "GRND_???")
 }
 
@@ -1778,7 +1789,7 @@ const RLIMIT_RESOURCES: &Table = table![
 ];
 
 /// `[gs]etrlimit`/`prlimit64` resource: `RLIMIT_NOFILE`.
-pub fn rlimit_resource(v: u64) -> Value {
+pub fn rlimit_resource(v: u64) -> Value<'static> {
     xval(lo32(v), RLIMIT_RESOURCES, "RLIMIT_???")
 }
 
@@ -1799,7 +1810,7 @@ const CLOCKS: &Table = table![
 
 /// A clock id: `CLOCK_MONOTONIC`; unknown `0x63 /* CLOCK_??? */`. Negative
 /// ids (per-process and per-thread CPU clocks) print as numbers.
-pub fn clock_id(v: u64) -> Value {
+pub fn clock_id(v: u64) -> Value<'static> {
     let id = v as i32;
     if id < 0 {
         return Value::Int(i64::from(id));
@@ -1814,7 +1825,7 @@ const RENAME_FLAGS: &Table = table![
 ];
 
 /// `renameat2` flags: `RENAME_NOREPLACE`.
-pub fn renameat2_flags(v: u64) -> Value {
+pub fn renameat2_flags(v: u64) -> Value<'static> {
     flags(lo32(v), RENAME_FLAGS, "RENAME_???")
 }
 
@@ -1844,7 +1855,7 @@ const STATX_MASKS: &Table = table![
 
 /// `statx` mask (argument and `stx_mask`): `STATX_ALL|STATX_MNT_ID`,
 /// `STATX_BASIC_STATS`.
-pub fn statx_mask(v: u64) -> Value {
+pub fn statx_mask(v: u64) -> Value<'static> {
     flags(lo32(v), STATX_MASKS, "STATX_???")
 }
 
@@ -1862,7 +1873,7 @@ const STATX_ATTRIBUTES: &Table = table![
 ];
 
 /// `stx_attributes`: `0`, `STATX_ATTR_IMMUTABLE|STATX_ATTR_APPEND`.
-pub fn statx_attributes(v: u64) -> Value {
+pub fn statx_attributes(v: u64) -> Value<'static> {
     flags(v, STATX_ATTRIBUTES, "STATX_ATTR_???")
 }
 
@@ -1876,7 +1887,7 @@ const MEMFD_FLAGS: &Table = table![
 
 /// `memfd_create` flags: `MFD_CLOEXEC|MFD_ALLOW_SEALING`. (A huge page size
 /// in the high bits stays among the leftover bits.)
-pub fn memfd_flags(v: u64) -> Value {
+pub fn memfd_flags(v: u64) -> Value<'static> {
     flags(lo32(v), MEMFD_FLAGS, "MFD_???")
 }
 
@@ -1884,24 +1895,24 @@ pub fn memfd_flags(v: u64) -> Value {
 mod tests {
     use super::*;
 
-    fn names(v: &[&'static str]) -> Value {
+    fn names(v: &[&'static str]) -> Value<'static> {
         Value::Flags {
             names: v.to_vec(),
             rest: 0,
         }
     }
 
-    fn with_rest(v: &[&'static str], rest: u64) -> Value {
+    fn with_rest(v: &[&'static str], rest: u64) -> Value<'static> {
         Value::Flags {
             names: v.to_vec(),
             rest,
         }
     }
 
-    fn unk(v: u64, what: &str) -> Value {
+    fn unk(v: u64, what: &str) -> Value<'static> {
         Value::Commented {
             value: Box::new(Value::Hex(v)),
-            comment: what.to_string(),
+            comment: what.to_string().into(),
         }
     }
 

@@ -1,14 +1,64 @@
 //! Renders decoded values: strace's text syntax, and typed JSON.
 use std::io::Write;
 
-use super::structs::quote;
+use super::structs::quote_into;
 use super::value::Value;
+
+/// Room for `n` more bytes at the end of `out` (digits are written into it).
+fn grow(out: &mut Vec<u8>, n: usize) -> &mut [u8] {
+    let len = out.len();
+    out.resize(len + n, b'0');
+    &mut out[len..]
+}
+
+/// `v` in decimal.
+#[inline]
+pub fn put_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// `v` in decimal, with a `-` when negative.
+pub fn put_i64(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    put_u64(out, v.unsigned_abs());
+}
+
+/// `v` in lowercase hex digits, without a prefix.
+pub fn put_hex_digits(out: &mut Vec<u8>, v: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digits = (64 - (v | 1).leading_zeros() as usize).div_ceil(4);
+    let buf = grow(out, digits);
+    let mut n = v;
+    for b in buf.iter_mut().rev() {
+        *b = DIGITS[(n & 0xf) as usize];
+        n >>= 4;
+    }
+}
+
+/// `{v:#x}`: `0x1f`, `0x0`.
+pub fn push_hex(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(b"0x");
+    put_hex_digits(out, v);
+}
+
+/// `0{v:o}`: `0644`, `00`.
+fn push_octal(out: &mut Vec<u8>, v: u64) {
+    let digits = (64 - (v | 1).leading_zeros() as usize).div_ceil(3);
+    let buf = grow(out, digits + 1);
+    let mut n = v;
+    for b in buf[1..].iter_mut().rev() {
+        *b = b'0' + (n & 7) as u8;
+        n >>= 3;
+    }
+}
 
 fn hex(out: &mut Vec<u8>, v: u64) {
     if v == 0 {
         out.push(b'0');
     } else {
-        let _ = write!(out, "{v:#x}");
+        push_hex(out, v);
     }
 }
 
@@ -33,17 +83,13 @@ fn join(out: &mut Vec<u8>, items: &[Value], sep: &[u8]) {
 /// Writes `v` as strace prints it.
 pub fn text(v: &Value, out: &mut Vec<u8>) {
     match v {
-        Value::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
-        Value::UInt(u) => out.extend_from_slice(itoa::Buffer::new().format(*u).as_bytes()),
+        Value::Int(i) => put_i64(out, *i),
+        Value::UInt(u) => put_u64(out, *u),
         Value::Hex(h) => hex(out, *h),
         Value::Octal(0) => out.extend_from_slice(b"000"),
-        Value::Octal(o) => {
-            let _ = write!(out, "0{o:o}");
-        }
+        Value::Octal(o) => push_octal(out, *o),
         Value::Ptr(0) => out.extend_from_slice(b"NULL"),
-        Value::Ptr(p) | Value::Unreadable(p) => {
-            let _ = write!(out, "{p:#x}");
-        }
+        Value::Ptr(p) | Value::Unreadable(p) => push_hex(out, *p),
         Value::Sym(s) => out.extend_from_slice(s.as_bytes()),
         Value::Flags { names, rest } => {
             for (i, n) in names.iter().enumerate() {
@@ -60,7 +106,7 @@ pub fn text(v: &Value, out: &mut Vec<u8>) {
             }
         }
         Value::Str { bytes, truncated } => {
-            out.extend_from_slice(quote(bytes).as_bytes());
+            quote_into(out, bytes);
             if *truncated {
                 out.extend_from_slice(b"...");
             }
@@ -135,28 +181,74 @@ pub fn text(v: &Value, out: &mut Vec<u8>) {
         }
         Value::Commented { value, comment } => {
             text(value, out);
-            let _ = write!(out, " /* {comment} */");
+            out.extend_from_slice(b" /* ");
+            out.extend_from_slice(comment.as_bytes());
+            out.extend_from_slice(b" */");
         }
         Value::Text(t) => out.extend_from_slice(t.as_bytes()),
     }
 }
 
+/// Bytes that can be copied into a JSON string as they are: printable
+/// ASCII but `"` and `\`. Eight bytes at a time.
+pub fn plain_ascii(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    /// A byte of `x` is zero (exact as to whether any is).
+    fn any_zero(x: u64) -> bool {
+        x.wrapping_sub(ONES) & !x & HIGH != 0
+    }
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        let x = u64::from_ne_bytes(c.try_into().expect("8 bytes"));
+        // A byte below 0x20, at or above 0x7f, `"` or `\`.
+        let low = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        let high = ((x & !HIGH).wrapping_add(ONES) | x) & HIGH;
+        if low | high != 0 || any_zero(x ^ (ONES * 0x22)) || any_zero(x ^ (ONES * 0x5c)) {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+}
+
 fn json_str(out: &mut Vec<u8>, s: &str) {
-    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+    if plain_ascii(s.as_bytes()) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+    }
 }
 
 fn json_hex(out: &mut Vec<u8>, v: u64) {
-    let _ = write!(out, "\"{v:#x}\"");
+    out.push(b'"');
+    push_hex(out, v);
+    out.push(b'"');
 }
 
 /// Bytes as a JSON string when they are UTF-8, else `{"hex":"..."}`.
 fn json_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    if plain_ascii(bytes) {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     match std::str::from_utf8(bytes) {
         Ok(s) => json_str(out, s),
         Err(_) => {
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
             out.extend_from_slice(b"{\"hex\":\"");
-            for b in bytes {
-                let _ = write!(out, "{b:02x}");
+            out.reserve(bytes.len() * 2 + 2);
+            for &b in bytes {
+                out.push(DIGITS[usize::from(b >> 4)]);
+                out.push(DIGITS[usize::from(b & 0xf)]);
             }
             out.extend_from_slice(b"\"}");
         }
@@ -177,13 +269,15 @@ fn json_list(out: &mut Vec<u8>, items: &[Value]) {
 /// Writes `v` as a typed JSON value: numbers, names, lists, objects.
 pub fn json(v: &Value, out: &mut Vec<u8>) {
     match v {
-        Value::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
-        Value::UInt(u) => out.extend_from_slice(itoa::Buffer::new().format(*u).as_bytes()),
+        Value::Int(i) => put_i64(out, *i),
+        Value::UInt(u) => put_u64(out, *u),
         Value::Hex(h) => json_hex(out, *h),
         Value::Ptr(0) => out.extend_from_slice(b"null"),
         Value::Ptr(p) => json_hex(out, *p),
         Value::Octal(o) => {
-            let _ = write!(out, "\"0{o:o}\"");
+            out.push(b'"');
+            push_octal(out, *o);
+            out.push(b'"');
         }
         Value::Sym(s) => json_str(out, s),
         Value::Flags { names, rest } => {
@@ -238,7 +332,13 @@ pub fn json(v: &Value, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                json_str(out, &format!("SIG{n}"));
+                if plain_ascii(n.as_bytes()) {
+                    out.extend_from_slice(b"\"SIG");
+                    out.extend_from_slice(n.as_bytes());
+                    out.push(b'"');
+                } else {
+                    json_str(out, &format!("SIG{n}"));
+                }
             }
             out.push(b']');
             if *inverted {
@@ -280,10 +380,8 @@ pub fn json(v: &Value, out: &mut Vec<u8>) {
 
 fn json_number_of(out: &mut Vec<u8>, v: Option<&Value>) {
     match v {
-        Some(Value::Hex(n) | Value::UInt(n)) => {
-            out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes())
-        }
-        Some(Value::Int(n)) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+        Some(Value::Hex(n) | Value::UInt(n)) => put_u64(out, *n),
+        Some(Value::Int(n)) => put_i64(out, *n),
         _ => out.extend_from_slice(b"null"),
     }
 }
@@ -291,6 +389,61 @@ fn json_number_of(out: &mut Vec<u8>, v: Option<&Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_ascii_matches_the_bytewise_rule() {
+        let slow = |s: &[u8]| {
+            s.iter()
+                .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+        };
+        for b in 0..=255u8 {
+            for pos in 0..19 {
+                let mut s = [b'a'; 19];
+                s[pos] = b;
+                for len in pos + 1..=19 {
+                    assert_eq!(plain_ascii(&s[..len]), slow(&s[..len]), "{b} {pos} {len}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_as_std_formats_them() {
+        for v in [
+            0u64,
+            1,
+            9,
+            10,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            12345,
+            u64::MAX,
+            1 << 63,
+            0x7f,
+        ]
+        .into_iter()
+        .chain((0..64).map(|i| 1u64 << i))
+        .chain((0..64).map(|i| (1u64 << i) - 1))
+        .chain((1..20).map(|i| 10u64.pow(i) - 1))
+        .chain((1..20).map(|i| 10u64.pow(i)))
+        {
+            let mut out = vec![];
+            put_u64(&mut out, v);
+            assert_eq!(out, v.to_string().as_bytes());
+            out.clear();
+            put_i64(&mut out, v as i64);
+            assert_eq!(out, (v as i64).to_string().as_bytes());
+            out.clear();
+            push_hex(&mut out, v);
+            assert_eq!(out, format!("{v:#x}").as_bytes());
+            out.clear();
+            push_octal(&mut out, v);
+            assert_eq!(out, format!("0{v:o}").as_bytes());
+        }
+    }
 
     fn t(v: &Value) -> String {
         let mut out = vec![];
@@ -344,7 +497,7 @@ mod tests {
     #[test]
     fn strings_and_structs() {
         let s = Value::Str {
-            bytes: b"ab\n".to_vec(),
+            bytes: b"ab\n"[..].into(),
             truncated: true,
         };
         assert_eq!(t(&s), "\"ab\\n\"...");

@@ -71,8 +71,8 @@ fn read_padded<T: Plain>(b: &[u8]) -> T {
 }
 
 /// The marker for a capture too short for its struct.
-fn short(what: &str) -> Value {
-    Value::Text(format!("<short {what}>"))
+fn short(what: &str) -> Value<'static> {
+    Value::Text(crate::text!("<short {what}>"))
 }
 
 /// A native-endian `u16` at `at`, if present.
@@ -86,30 +86,51 @@ fn u16_at(b: &[u8], at: usize) -> Option<u16> {
 /// byte in octal, as short as possible unless an octal digit follows
 /// (`"a\0b"`, `"\0001"`, `"\377"`).
 pub fn quote(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() + 2);
-    out.push('"');
-    for (i, &c) in bytes.iter().enumerate() {
+    let mut out = Vec::with_capacity(bytes.len() + 2);
+    quote_into(&mut out, bytes);
+    // quote_into writes printable ASCII only: never lossy.
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`quote`] appended to `out`.
+pub fn quote_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut i = 0;
+    while i < bytes.len() {
+        // Copy the run of bytes that stand for themselves in one go.
+        let run = bytes[i..]
+            .iter()
+            .position(|&c| !(b' '..=b'~').contains(&c) || c == b'"' || c == b'\\')
+            .unwrap_or(bytes.len() - i);
+        out.extend_from_slice(&bytes[i..i + run]);
+        i += run;
+        let Some(&c) = bytes.get(i) else { break };
         match c {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            0x0c => out.push_str("\\f"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x0b => out.push_str("\\v"),
-            b' '..=b'~' => out.push(char::from(c)),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x0b => out.extend_from_slice(b"\\v"),
             _ => {
-                // Writing to a String cannot fail.
-                let _ = if matches!(bytes.get(i + 1), Some(b'0'..=b'7')) {
-                    write!(out, "\\{c:03o}")
+                out.push(b'\\');
+                let digits = [b'0' + (c >> 6), b'0' + ((c >> 3) & 7), b'0' + (c & 7)];
+                let full = matches!(bytes.get(i + 1), Some(b'0'..=b'7'));
+                let skip = if full || c >= 0o100 {
+                    0
+                } else if c >= 0o10 {
+                    1
                 } else {
-                    write!(out, "\\{c:o}")
+                    2
                 };
+                out.extend_from_slice(&digits[skip..]);
             }
         }
+        i += 1;
     }
-    out.push('"');
-    out
+    out.push(b'"');
 }
 
 // ---------------------------------------------------------------------------
@@ -126,7 +147,7 @@ const SIN6_MIN_LEN: usize = 24;
 /// `{sa_family=AF_UNIX, sun_path="/run/x"}`, `{sa_family=AF_UNIX, sun_path=@"abstract"}`,
 /// `{sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}`, and for other
 /// families `{sa_family=AF_APPLETALK, sa_data="\3ab\0"}`. An empty address is `{}`.
-pub fn sockaddr(b: &[u8]) -> Value {
+pub fn sockaddr(b: &[u8]) -> Value<'_> {
     if b.is_empty() {
         return Value::record(vec![]);
     }
@@ -143,17 +164,18 @@ pub fn sockaddr(b: &[u8]) -> Value {
             libc::AF_NETLINK => read::<libc::sockaddr_nl>(b).map(|nl| sockaddr_nl(b, nl)),
             _ => None,
         };
-        fields.extend(data.unwrap_or_else(|| vec![("sa_data", Value::Text(quote(&b[2..])))]));
+        fields
+            .extend(data.unwrap_or_else(|| vec![("sa_data", Value::Text(quote(&b[2..]).into()))]));
     }
     Value::record(fields)
 }
 
 /// `sun_path`: up to the first NUL, or for an abstract socket (first byte
 /// NUL) `@` and every byte after it.
-fn sockaddr_un(b: &[u8]) -> Vec<(&'static str, Value)> {
+fn sockaddr_un(b: &[u8]) -> Vec<(&'static str, Value<'_>)> {
     let path = &b[2..b.len().min(size_of::<libc::sockaddr_un>())];
     let value = match path.split_first() {
-        Some((0, name)) => Value::Text(format!("@{}", quote(name))),
+        Some((0, name)) => Value::Text(format!("@{}", quote(name)).into()),
         _ => {
             let end = path.iter().position(|&c| c == 0).unwrap_or(path.len());
             Value::str(&path[..end])
@@ -162,14 +184,14 @@ fn sockaddr_un(b: &[u8]) -> Vec<(&'static str, Value)> {
     vec![("sun_path", value)]
 }
 
-fn htons(port: u16) -> Value {
+fn htons(port: u16) -> Value<'static> {
     Value::Call {
         func: "htons",
         args: vec![Value::UInt(u64::from(u16::from_be(port)))],
     }
 }
 
-fn sockaddr_in(sin: libc::sockaddr_in) -> Vec<(&'static str, Value)> {
+fn sockaddr_in(sin: libc::sockaddr_in) -> Vec<(&'static str, Value<'static>)> {
     let addr = Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
     vec![
         ("sin_port", htons(sin.sin_port)),
@@ -177,7 +199,7 @@ fn sockaddr_in(sin: libc::sockaddr_in) -> Vec<(&'static str, Value)> {
             "sin_addr",
             Value::Call {
                 func: "inet_addr",
-                args: vec![Value::str(addr.to_string().as_bytes())],
+                args: vec![Value::string(addr.to_string())],
             },
         ),
     ]
@@ -187,7 +209,7 @@ fn sockaddr_in(sin: libc::sockaddr_in) -> Vec<(&'static str, Value)> {
 /// `inet_pton(AF_INET6, "::1", &sin6_addr)`), and the scope id if the
 /// address is long enough to have one. (strace names the interface of a
 /// link-local scope id; this shows the number.)
-fn sockaddr_in6(b: &[u8]) -> Vec<(&'static str, Value)> {
+fn sockaddr_in6(b: &[u8]) -> Vec<(&'static str, Value<'_>)> {
     let sin6: libc::sockaddr_in6 = read_padded(b);
     let mut fields = vec![
         ("sin6_port", htons(sin6.sin6_port)),
@@ -204,8 +226,8 @@ fn sockaddr_in6(b: &[u8]) -> Vec<(&'static str, Value)> {
                 func: "inet_pton",
                 args: vec![
                     Value::Sym("AF_INET6"),
-                    Value::str(ipv6_text(sin6.sin6_addr.s6_addr).as_bytes()),
-                    Value::Text("&sin6_addr".to_string()),
+                    Value::string(ipv6_text(sin6.sin6_addr.s6_addr)),
+                    Value::Text("&sin6_addr".into()),
                 ],
             },
         ),
@@ -229,7 +251,7 @@ fn ipv6_text(octets: [u8; 16]) -> String {
 }
 
 /// AF_NETLINK: `nl_pad` only when set, the port id, and the groups as C's `%#08x`.
-fn sockaddr_nl(b: &[u8], nl: libc::sockaddr_nl) -> Vec<(&'static str, Value)> {
+fn sockaddr_nl(b: &[u8], nl: libc::sockaddr_nl) -> Vec<(&'static str, Value<'_>)> {
     let mut fields = Vec::new();
     match u16_at(b, 2) {
         Some(pad) if pad != 0 => fields.push(("nl_pad", Value::Hex(u64::from(pad)))),
@@ -241,7 +263,7 @@ fn sockaddr_nl(b: &[u8], nl: libc::sockaddr_nl) -> Vec<(&'static str, Value)> {
         format!("{:#08x}", nl.nl_groups)
     };
     fields.push(("nl_pid", Value::UInt(u64::from(nl.nl_pid))));
-    fields.push(("nl_groups", Value::Text(groups)));
+    fields.push(("nl_groups", Value::Text(groups.into())));
     fields
 }
 
@@ -250,20 +272,22 @@ fn sockaddr_nl(b: &[u8], nl: libc::sockaddr_nl) -> Vec<(&'static str, Value)> {
 
 /// `struct stat` (`newfstatat`, `fstat`): `{st_mode=S_IFREG|0644, st_size=1234, ...}`;
 /// character and block devices show `st_rdev=makedev(0x1, 0x3)` instead of the size.
-pub fn stat(b: &[u8]) -> Value {
+pub fn stat(b: &[u8]) -> Value<'_> {
     let Some(st) = read::<libc::stat>(b) else {
         return short("struct stat");
     };
-    let mut fields = vec![("st_mode", Value::Text(consts::mode_text(st.st_mode)))];
-    fields.push(match st.st_mode & libc::S_IFMT {
-        libc::S_IFCHR | libc::S_IFBLK => ("st_rdev", makedev(st.st_rdev)),
-        _ => ("st_size", Value::UInt(st.st_size as u64)),
-    });
+    let fields = vec![
+        ("st_mode", Value::Text(consts::mode_text(st.st_mode))),
+        match st.st_mode & libc::S_IFMT {
+            libc::S_IFCHR | libc::S_IFBLK => ("st_rdev", makedev(st.st_rdev)),
+            _ => ("st_size", Value::UInt(st.st_size as u64)),
+        },
+    ];
     Value::Struct { fields, more: true }
 }
 
 /// `makedev(0x1, 0x3)`.
-fn makedev(dev: libc::dev_t) -> Value {
+fn makedev(dev: libc::dev_t) -> Value<'static> {
     Value::Call {
         func: "makedev",
         args: vec![
@@ -276,17 +300,16 @@ fn makedev(dev: libc::dev_t) -> Value {
 /// `struct statx`: `{stx_mask=STATX_ALL|STATX_MNT_ID, stx_attributes=0,
 /// stx_mode=S_IFREG|0644, stx_size=1234, ...}`; the mode and size only when
 /// `stx_mask` says the kernel filled them.
-pub fn statx(b: &[u8]) -> Value {
+pub fn statx(b: &[u8]) -> Value<'_> {
     let Some(stx) = read::<libc::statx>(b) else {
         return short("struct statx");
     };
-    let mut fields = vec![
-        ("stx_mask", consts::statx_mask(u64::from(stx.stx_mask))),
-        (
-            "stx_attributes",
-            consts::statx_attributes(stx.stx_attributes),
-        ),
-    ];
+    let mut fields = Vec::with_capacity(4);
+    fields.push(("stx_mask", consts::statx_mask(u64::from(stx.stx_mask))));
+    fields.push((
+        "stx_attributes",
+        consts::statx_attributes(stx.stx_attributes),
+    ));
     if stx.stx_mask & (libc::STATX_TYPE | libc::STATX_MODE) != 0 {
         fields.push((
             "stx_mode",
@@ -303,7 +326,7 @@ pub fn statx(b: &[u8]) -> Value {
 // Time and limits
 
 /// `struct timespec`: `{tv_sec=1, tv_nsec=500000000}`.
-pub fn timespec(b: &[u8]) -> Value {
+pub fn timespec(b: &[u8]) -> Value<'_> {
     match read::<libc::timespec>(b) {
         Some(ts) => Value::record(vec![
             ("tv_sec", Value::Int(ts.tv_sec)),
@@ -315,7 +338,7 @@ pub fn timespec(b: &[u8]) -> Value {
 
 /// `struct timeval`: `{tv_sec=1, tv_usec=0}`.
 /// `struct sysinfo`: `{uptime=10205, loads=[101312, 90496, 81152], totalram=..., ...}`.
-pub fn sysinfo(b: &[u8]) -> Value {
+pub fn sysinfo(b: &[u8]) -> Value<'_> {
     let Some(si) = read::<libc::sysinfo>(b) else {
         return short("struct sysinfo");
     };
@@ -342,7 +365,7 @@ pub fn sysinfo(b: &[u8]) -> Value {
     ])
 }
 
-pub fn timeval(b: &[u8]) -> Value {
+pub fn timeval(b: &[u8]) -> Value<'_> {
     match read::<libc::timeval>(b) {
         Some(tv) => Value::record(vec![
             ("tv_sec", Value::Int(tv.tv_sec)),
@@ -354,11 +377,11 @@ pub fn timeval(b: &[u8]) -> Value {
 
 /// One limit: `RLIM64_INFINITY`, `8192*1024` for multiples of 1024 above
 /// 1024, else the number.
-fn rlim(v: u64) -> Value {
+fn rlim(v: u64) -> Value<'static> {
     if v == libc::RLIM64_INFINITY {
         Value::Sym("RLIM64_INFINITY")
     } else if v > 1024 && v % 1024 == 0 {
-        Value::Text(format!("{}*1024", v / 1024))
+        Value::Text(crate::text!("{}*1024", v / 1024))
     } else {
         Value::UInt(v)
     }
@@ -366,7 +389,7 @@ fn rlim(v: u64) -> Value {
 
 /// `struct rlimit` (64-bit on x86_64, as `prlimit64` and `getrlimit` use):
 /// `{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}`.
-pub fn rlimit(b: &[u8]) -> Value {
+pub fn rlimit(b: &[u8]) -> Value<'_> {
     match read::<libc::rlimit64>(b) {
         Some(rl) => Value::record(vec![
             ("rlim_cur", rlim(rl.rlim_cur)),
@@ -382,7 +405,7 @@ pub fn rlimit(b: &[u8]) -> Value {
 /// The kernel `struct sigaction` of `rt_sigaction`:
 /// `{sa_handler=SIG_DFL, sa_mask=[], sa_flags=SA_RESTORER, sa_restorer=0x7f...}`;
 /// `sa_restorer` only when SA_RESTORER is set.
-pub fn kernel_sigaction(b: &[u8]) -> Value {
+pub fn kernel_sigaction(b: &[u8]) -> Value<'_> {
     let Some(sa) = read::<KernelSigaction>(b) else {
         return short("struct sigaction");
     };
@@ -406,7 +429,7 @@ pub fn kernel_sigaction(b: &[u8]) -> Value {
 /// A kernel signal set (`sigsetsize` bytes; strace looks at the first 8):
 /// `[INT TERM RT_1]`, `[]`, or when two thirds or more of the signals are
 /// set, the ones that are not: `~[KILL STOP]`.
-pub fn sigset(b: &[u8]) -> Value {
+pub fn sigset(b: &[u8]) -> Value<'static> {
     let bytes = &b[..b.len().min(8)];
     let mut buf = [0u8; 8];
     buf[..bytes.len()].copy_from_slice(bytes);
@@ -433,7 +456,7 @@ pub fn sigset(b: &[u8]) -> Value {
 /// `[{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}]`,
 /// `[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}]`, `[{WIFCONTINUED(s)}]`.
 /// Bits left over (ptrace events) follow: `...}|PTRACE_EVENT_CLONE<<16`.
-pub fn wait_status(status: i32) -> Value {
+pub fn wait_status(status: i32) -> Value<'static> {
     let mut rest = status as u32;
     let sig_name = |sig: u32| -> String {
         consts::signal_name(sig).map_or_else(|| sig.to_string(), str::to_string)
@@ -479,7 +502,7 @@ pub fn wait_status(status: i32) -> Value {
         let _ = write!(text, "|{rest:#x}");
     }
     Value::Array {
-        items: vec![Value::Text(text)],
+        items: vec![Value::Text(text.into())],
         more: false,
     }
 }
@@ -489,7 +512,12 @@ pub fn wait_status(status: i32) -> Value {
 
 /// Each complete `size`-byte element of `b` decoded, and a marker item for a
 /// trailing partial one.
-fn array(b: &[u8], size: usize, what: &str, decode: impl Fn(&[u8]) -> Option<Value>) -> Value {
+fn array<'a>(
+    b: &'a [u8],
+    size: usize,
+    what: &str,
+    decode: impl Fn(&'a [u8]) -> Option<Value<'a>>,
+) -> Value<'a> {
     let chunks = b.chunks_exact(size);
     let partial = !chunks.remainder().is_empty();
     let mut items: Vec<Value> = chunks.filter_map(decode).collect();
@@ -500,7 +528,7 @@ fn array(b: &[u8], size: usize, what: &str, decode: impl Fn(&[u8]) -> Option<Val
 }
 
 /// An array of `int`s: `[3, 4]` (`pipe2`, `socketpair`), `[16]` (a socklen).
-pub fn int_array(b: &[u8]) -> Value {
+pub fn int_array(b: &[u8]) -> Value<'_> {
     array(b, 4, "int", |c| {
         Some(Value::Int(i64::from(i32::from_ne_bytes([
             c[0], c[1], c[2], c[3],
@@ -510,7 +538,7 @@ pub fn int_array(b: &[u8]) -> Value {
 
 /// `poll`'s array on entry: `[{fd=3, events=POLLIN}, {fd=-1}]` (a negative
 /// fd's events are not shown).
-pub fn pollfds(b: &[u8]) -> Value {
+pub fn pollfds(b: &[u8]) -> Value<'_> {
     array(b, size_of::<libc::pollfd>(), "struct pollfd", |c| {
         let p = read::<libc::pollfd>(c)?;
         let mut fields = vec![("fd", Value::Int(i64::from(p.fd)))];
@@ -523,7 +551,7 @@ pub fn pollfds(b: &[u8]) -> Value {
 
 /// `poll`'s array on return: only the entries with events,
 /// `[{fd=0, revents=POLLIN}]`.
-pub fn pollfds_revents(b: &[u8]) -> Value {
+pub fn pollfds_revents(b: &[u8]) -> Value<'_> {
     array(b, size_of::<libc::pollfd>(), "struct pollfd", |c| {
         let p = read::<libc::pollfd>(c)?;
         (p.revents != 0).then(|| {
@@ -537,14 +565,14 @@ pub fn pollfds_revents(b: &[u8]) -> Value {
 
 /// One packed x86_64 `struct epoll_event` (12 bytes):
 /// `{events=EPOLLIN, data={u32=3, u64=3}}`.
-pub fn epoll_event(b: &[u8]) -> Value {
+pub fn epoll_event(b: &[u8]) -> Value<'_> {
     match read::<libc::epoll_event>(b) {
         Some(ev) => epoll_record(ev),
         None => short("struct epoll_event"),
     }
 }
 
-fn epoll_record(ev: libc::epoll_event) -> Value {
+fn epoll_record(ev: libc::epoll_event) -> Value<'static> {
     // Copies out of the packed struct (no references to its fields).
     let events = ev.events;
     let data = ev.u64;
@@ -561,7 +589,7 @@ fn epoll_record(ev: libc::epoll_event) -> Value {
 }
 
 /// `epoll_wait`'s returned events: `[{events=EPOLLIN, data={u32=3, u64=3}}]`.
-pub fn epoll_event_array(b: &[u8]) -> Value {
+pub fn epoll_event_array(b: &[u8]) -> Value<'_> {
     array(
         b,
         size_of::<libc::epoll_event>(),
@@ -583,7 +611,7 @@ const CLONE_ARGS_CGROUP: usize = 80;
 /// parent_tid=0x7f.., exit_signal=0, stack=0x7f.., stack_size=0x7fff80,
 /// tls=0x7f...}`; as strace, `pidfd`, `child_tid`, `parent_tid` and `tls` only
 /// with the flags that use them, `set_tid` and `cgroup` only when set.
-pub fn clone_args(b: &[u8]) -> Value {
+pub fn clone_args(b: &[u8]) -> Value<'_> {
     if b.len() < CLONE_ARGS_MIN {
         return short("struct clone_args");
     }
@@ -628,15 +656,15 @@ pub fn clone_args(b: &[u8]) -> Value {
 mod tests {
     use super::*;
 
-    fn text(s: &str) -> Value {
-        Value::Text(s.to_string())
+    fn text(s: &str) -> Value<'static> {
+        Value::Text(s.to_string().into())
     }
 
-    fn call(func: &'static str, args: Vec<Value>) -> Value {
+    fn call<'a>(func: &'static str, args: Vec<Value<'a>>) -> Value<'a> {
         Value::Call { func, args }
     }
 
-    fn names(v: &[&'static str]) -> Value {
+    fn names(v: &[&'static str]) -> Value<'static> {
         Value::Flags {
             names: v.to_vec(),
             rest: 0,
@@ -709,7 +737,11 @@ mod tests {
         let addr = |s: &[u8]| {
             call(
                 "inet_pton",
-                vec![Value::Sym("AF_INET6"), Value::str(s), text("&sin6_addr")],
+                vec![
+                    Value::Sym("AF_INET6"),
+                    Value::string(String::from_utf8(s.to_vec()).unwrap()),
+                    text("&sin6_addr"),
+                ],
             )
         };
         assert_eq!(
@@ -1113,11 +1145,11 @@ mod tests {
         );
     }
 
-    fn status_text(status: i32) -> Value {
+    fn status_text(status: i32) -> Value<'static> {
         wait_status(status)
     }
 
-    fn one(s: &str) -> Value {
+    fn one(s: &str) -> Value<'static> {
         Value::Array {
             items: vec![text(s)],
             more: false,

@@ -6,6 +6,7 @@
 //! shown as a path is read as a string at the call's exit, an output struct
 //! is read only when the call succeeded, and so on. Syscalls missing from the
 //! table show their raw arguments by C type, never a guess.
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use super::value::Value;
@@ -26,14 +27,14 @@ pub enum Len {
 }
 
 /// Decodes captured bytes.
-pub type MemFn = fn(&[u8]) -> Value;
+pub type MemFn = fn(&[u8]) -> Value<'_>;
 /// Decodes a register value.
-pub type RegFn = fn(u64) -> Value;
+pub type RegFn = fn(u64) -> Value<'static>;
 /// Decodes an argument from the whole call; `None` leaves it out, as strace
 /// does with arguments a command does not use.
-pub type CtxFn = fn(&Call<'_>, usize) -> Option<Value>;
+pub type CtxFn = for<'a> fn(&Call<'a>, usize) -> Option<Value<'a>>;
 /// Decodes a whole call into named arguments of its own.
-pub type CustomFn = fn(&Call<'_>) -> Vec<(&'static str, Value)>;
+pub type CustomFn = for<'a> fn(&Call<'a>) -> Vec<(&'static str, Value<'a>)>;
 
 /// How one argument is shown.
 #[derive(Clone, Copy)]
@@ -107,9 +108,9 @@ pub enum Ret {
     /// An address, in hex (mmap, brk).
     Addr,
     /// Decimal plus a decoded part in parentheses: `= 1 ([{fd=3, revents=POLLIN}])`.
-    Extra(fn(&Call<'_>) -> Option<Value>),
+    Extra(for<'a> fn(&Call<'a>) -> Option<Value<'a>>),
     /// Hex plus a decoded part (`= 0x8002 (flags O_RDWR|O_LARGEFILE)`).
-    HexExtra(fn(&Call<'_>) -> Option<Value>),
+    HexExtra(for<'a> fn(&Call<'a>) -> Option<Value<'a>>),
     /// Decided per call (fcntl: by command).
     Ctx(fn(&Call<'_>) -> Ret),
 }
@@ -138,14 +139,14 @@ pub struct Call<'a> {
     pub string_limit: usize,
 }
 
-impl Call<'_> {
+impl<'a> Call<'a> {
     pub fn ok(&self) -> bool {
         self.returned && !super::is_error(self.ret)
     }
     fn arg(&self, i: usize) -> u64 {
         self.args[i]
     }
-    fn cap(&self, i: usize, kind: u8) -> Option<Captured<'_>> {
+    fn cap(&self, i: usize, kind: u8) -> Option<Captured<'a>> {
         self.captures.get(i as u8, kind)
     }
 }
@@ -691,12 +692,17 @@ pub fn plan() -> Vec<(u32, Vec<types::capture_spec>)> {
 
 // ---------------------------------------------------------------- decoding
 
-fn ptr_or_null(v: u64) -> Value {
+fn ptr_or_null(v: u64) -> Value<'static> {
     Value::Ptr(v)
 }
 
 /// A captured string or buffer; the pointer when nothing could be read.
-fn bytes_value(call: &Call<'_>, i: usize, c: Option<Captured<'_>>, limit: Option<usize>) -> Value {
+fn bytes_value<'a>(
+    call: &Call<'a>,
+    i: usize,
+    c: Option<Captured<'a>>,
+    limit: Option<usize>,
+) -> Value<'a> {
     let Some(c) = c else {
         return ptr_or_null(call.arg(i));
     };
@@ -713,13 +719,13 @@ fn bytes_value(call: &Call<'_>, i: usize, c: Option<Captured<'_>>, limit: Option
         _ => (data, false),
     };
     Value::Str {
-        bytes: data.to_vec(),
+        bytes: Cow::Borrowed(data),
         truncated: cut || c.truncated(),
     }
 }
 
 /// A captured struct through its decoder; the pointer when none was read.
-fn mem_value(call: &Call<'_>, i: usize, c: Option<Captured<'_>>, f: MemFn) -> Value {
+fn mem_value<'a>(call: &Call<'a>, i: usize, c: Option<Captured<'a>>, f: MemFn) -> Value<'a> {
     match c {
         Some(c) if !c.fault() => f(c.data),
         Some(_) if call.arg(i) != 0 => Value::Unreadable(call.arg(i)),
@@ -727,7 +733,7 @@ fn mem_value(call: &Call<'_>, i: usize, c: Option<Captured<'_>>, f: MemFn) -> Va
     }
 }
 
-fn path_value(call: &Call<'_>, i: usize, c: Option<Captured<'_>>) -> Value {
+fn path_value<'a>(call: &Call<'a>, i: usize, c: Option<Captured<'a>>) -> Value<'a> {
     let c = c.map(|c| Captured {
         data: c.data.strip_suffix(&[0]).unwrap_or(c.data),
         ..c
@@ -736,7 +742,7 @@ fn path_value(call: &Call<'_>, i: usize, c: Option<Captured<'_>>) -> Value {
 }
 
 /// The value of argument `i` decoded by `dec`; `None` leaves it out.
-fn arg_value(call: &Call<'_>, i: usize, dec: &Dec) -> Option<Value> {
+fn arg_value<'a>(call: &Call<'a>, i: usize, dec: &Dec) -> Option<Value<'a>> {
     let v = call.arg(i);
     let limit = Some(call.string_limit);
     Some(match *dec {
@@ -788,7 +794,7 @@ fn u64_at(b: &[u8], at: usize) -> Option<u64> {
 
 /// An iovec array: `[{iov_base="abc", iov_len=3}, ...]`, the buffers from
 /// their CAP_IOV_DATA captures (pointers where none was read).
-fn iov_value(call: &Call<'_>, i: usize, arr: Option<Captured<'_>>) -> Value {
+fn iov_value<'a>(call: &Call<'a>, i: usize, arr: Option<Captured<'a>>) -> Value<'a> {
     let Some(arr) = arr.filter(|c| !c.fault()) else {
         return match call.arg(i) {
             0 => Value::Ptr(0),
@@ -811,7 +817,7 @@ fn iov_value(call: &Call<'_>, i: usize, arr: Option<Captured<'_>>) -> Value {
                 Some(d) => {
                     let shown = d.data.len().min(call.string_limit);
                     Value::Str {
-                        bytes: d.data[..shown].to_vec(),
+                        bytes: Cow::Borrowed(&d.data[..shown]),
                         truncated: d.truncated() || shown < d.data.len(),
                     }
                 }
@@ -827,7 +833,7 @@ fn iov_value(call: &Call<'_>, i: usize, arr: Option<Captured<'_>>) -> Value {
 }
 
 /// struct msghdr as strace shows it (control messages as a pointer).
-fn msg_value(call: &Call<'_>, i: usize) -> Value {
+fn msg_value<'a>(call: &Call<'a>, i: usize) -> Value<'a> {
     use std::mem::offset_of;
     let Some(m) = call.cap(i, CAP_MSG).filter(|c| !c.fault()) else {
         return Value::Ptr(call.arg(i));
@@ -879,10 +885,10 @@ fn exec_part<'a>(call: &Call<'a>, n: u8) -> Option<Captured<'a>> {
         .find(|c| c.arg == n)
 }
 
-fn strings(block: &[u8], limit: usize, truncated: bool) -> Value {
+fn strings(block: &[u8], limit: usize, truncated: bool) -> Value<'_> {
     let items: Vec<Value> = super::split_argv(block)
         .map(|s| Value::Str {
-            bytes: s[..s.len().min(limit)].to_vec(),
+            bytes: Cow::Borrowed(&s[..s.len().min(limit)]),
             truncated: s.len() > limit,
         })
         .collect();
@@ -892,7 +898,7 @@ fn strings(block: &[u8], limit: usize, truncated: bool) -> Value {
     }
 }
 
-fn argv_value(call: &Call<'_>, i: usize) -> Value {
+fn argv_value<'a>(call: &Call<'a>, i: usize) -> Value<'a> {
     if let Some(c) = exec_part(call, 1) {
         return strings(c.data, call.string_limit, c.truncated());
     }
@@ -905,7 +911,7 @@ fn argv_value(call: &Call<'_>, i: usize) -> Value {
                 .map(|slot| {
                     let s = &slot[..slot.iter().position(|&b| b == 0).unwrap_or(slot.len())];
                     Value::Str {
-                        bytes: s[..s.len().min(call.string_limit)].to_vec(),
+                        bytes: Cow::Borrowed(&s[..s.len().min(call.string_limit)]),
                         truncated: s.len() > call.string_limit || s.len() + 1 >= CAP_STRV_SLOT,
                     }
                 })
@@ -919,47 +925,67 @@ fn argv_value(call: &Call<'_>, i: usize) -> Value {
     }
 }
 
-fn envp_value(call: &Call<'_>, i: usize) -> Value {
+fn envp_value<'a>(call: &Call<'a>, i: usize) -> Value<'a> {
     let count = exec_part(call, 2)
         .or_else(|| call.cap(i, CAP_COUNT).filter(|c| !c.fault()))
         .and_then(|c| Some(u32::from_ne_bytes(c.data.get(..4)?.try_into().ok()?)));
     match count {
         Some(n) => Value::Commented {
             value: Box::new(Value::Ptr(call.arg(i))),
-            comment: format!("{n} var{}", if n == 1 { "" } else { "s" }),
+            comment: crate::text!("{n} var{}", if n == 1 { "" } else { "s" }),
         },
         None => Value::Ptr(call.arg(i)),
     }
 }
 
+/// Decoded arguments with their names, in display order.
+pub type Args<'a> = Vec<(&'static str, Value<'a>)>;
+
+/// Empties `args` and hands its allocation back for values of another
+/// lifetime (the next record's), so the hot path does not allocate a
+/// vector per call.
+pub fn recycle<'b>(mut args: Args<'_>) -> Args<'b> {
+    args.clear();
+    // An empty vector mapped to an element type of the same layout: the
+    // standard library collects this in place, keeping the allocation.
+    args.into_iter().map(|_| unreachable!()).collect()
+}
+
 /// A call decoded for output.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Decoded {
+pub struct Decoded<'a> {
     /// Arguments in display order, with their names.
-    pub args: Vec<(&'static str, Value)>,
+    pub args: Vec<(&'static str, Value<'a>)>,
     /// Text shows `name=value`.
     pub named: bool,
     /// Return value printed in hex.
     pub ret_hex: bool,
     /// Decoded part of the return value (`(flags O_RDWR)`), if any.
-    pub ret_extra: Option<Value>,
+    pub ret_extra: Option<Value<'a>>,
 }
 
 /// Decodes a call with the table; `None` when the syscall is not in it.
-pub fn decode_call(call: &Call<'_>) -> Option<Decoded> {
+#[cfg(test)]
+pub fn decode_call<'a>(call: &Call<'a>) -> Option<Decoded<'a>> {
+    decode_call_into(call, Vec::new())
+}
+
+/// [`decode_call`] with the arguments collected into `args` (an empty
+/// vector whose allocation is reused; see [`Args::recycle`]).
+pub fn decode_call_into<'a>(call: &Call<'a>, mut args: Args<'a>) -> Option<Decoded<'a>> {
     let spec = lookup(call.nr)?;
     let names = super::signature(call.nr).map(|s| &s.args[..]);
     let args = match spec.custom {
         Some(f) => f(call),
-        None => spec
-            .args
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| {
+        None => {
+            args.clear();
+            args.reserve(spec.args.len());
+            args.extend(spec.args.iter().enumerate().filter_map(|(i, d)| {
                 let name = names.and_then(|n| n.get(i)).map_or("arg", |a| a.name);
                 arg_value(call, i, d).map(|v| (name, v))
-            })
-            .collect(),
+            }));
+            args
+        }
     };
     let mut ret = spec.ret;
     if let Ret::Ctx(f) = ret {
@@ -984,22 +1010,22 @@ pub fn decode_call(call: &Call<'_>) -> Option<Decoded> {
 const O_TMPFILE_ONLY: u64 = libc::O_TMPFILE as u64 & !(libc::O_DIRECTORY as u64);
 
 /// open/openat: the mode only matters (and strace only shows it) with O_CREAT or O_TMPFILE.
-fn mode_if_creat(call: &Call<'_>, i: usize) -> Option<Value> {
+fn mode_if_creat<'a>(call: &Call<'a>, i: usize) -> Option<Value<'a>> {
     let flags = call.arg(i - 1);
     (flags & libc::O_CREAT as u64 != 0 || flags & O_TMPFILE_ONLY != 0)
         .then(|| consts::mode(call.arg(i)))
 }
 
-fn socket_protocol(call: &Call<'_>, i: usize) -> Option<Value> {
+fn socket_protocol<'a>(call: &Call<'a>, i: usize) -> Option<Value<'a>> {
     Some(consts::socket_protocol(call.arg(0), call.arg(i)))
 }
 
-fn sockopt_name(call: &Call<'_>, i: usize) -> Option<Value> {
+fn sockopt_name<'a>(call: &Call<'a>, i: usize) -> Option<Value<'a>> {
     Some(consts::sockopt_name(call.arg(1), call.arg(i)))
 }
 
 /// Socket option values: ints as `[1]`, anything else as a quoted buffer.
-fn sockopt_value(b: &[u8]) -> Value {
+fn sockopt_value(b: &[u8]) -> Value<'_> {
     if b.len() == 4 {
         structs::int_array(b)
     } else {
@@ -1008,7 +1034,7 @@ fn sockopt_value(b: &[u8]) -> Value {
 }
 
 /// getdents64: strace shows the pointer and how many entries came back.
-fn dirents(call: &Call<'_>, i: usize) -> Value {
+fn dirents<'a>(call: &Call<'a>, i: usize) -> Value<'a> {
     let ptr = Value::Ptr(call.arg(i));
     if call.ok() && call.ret == 0 {
         return entries(ptr, 0);
@@ -1048,7 +1074,7 @@ fn dirents(call: &Call<'_>, i: usize) -> Value {
 fn entries(ptr: Value, n: u32) -> Value {
     Value::Commented {
         value: Box::new(ptr),
-        comment: format!("{n} entr{}", if n == 1 { "y" } else { "ies" }),
+        comment: crate::text!("{n} entr{}", if n == 1 { "y" } else { "ies" }),
     }
 }
 
@@ -1061,7 +1087,7 @@ fn fcntl_cmd(call: &Call<'_>) -> i32 {
 }
 
 /// fcntl's third argument, by command (absent for the F_GET* commands).
-fn fcntl_arg(call: &Call<'_>, i: usize) -> Option<Value> {
+fn fcntl_arg<'a>(call: &Call<'a>, i: usize) -> Option<Value<'a>> {
     let v = call.arg(i);
     match fcntl_cmd(call) {
         libc::F_GETFD
@@ -1088,13 +1114,13 @@ fn fcntl_arg(call: &Call<'_>, i: usize) -> Option<Value> {
 }
 
 fn fcntl_ret(call: &Call<'_>) -> Ret {
-    fn getfl(call: &Call<'_>) -> Option<Value> {
+    fn getfl<'a>(call: &Call<'a>) -> Option<Value<'a>> {
         Some(Value::Call {
             func: "flags",
             args: vec![consts::open_flags(call.ret as u64)],
         })
     }
-    fn getfd(call: &Call<'_>) -> Option<Value> {
+    fn getfd<'a>(call: &Call<'a>) -> Option<Value<'a>> {
         Some(Value::Call {
             func: "flags",
             args: vec![consts::fd_flags(call.ret as u64)],
@@ -1109,7 +1135,7 @@ fn fcntl_ret(call: &Call<'_>) -> Ret {
 }
 
 /// poll's result: the descriptors with events, `(Timeout)` for none.
-fn poll_ret(call: &Call<'_>) -> Option<Value> {
+fn poll_ret<'a>(call: &Call<'a>) -> Option<Value<'a>> {
     if call.ret == 0 {
         return Some(Value::Text("Timeout".into()));
     }
@@ -1119,7 +1145,7 @@ fn poll_ret(call: &Call<'_>) -> Option<Value> {
 
 /// clone3's struct, then what the call wrote back: the child's tid into
 /// parent_tid, which strace shows as `{...} => {parent_tid=[1235]}`.
-fn clone3_with_result(call: &Call<'_>, args: Value) -> Value {
+fn clone3_with_result<'a>(call: &Call<'a>, args: Value<'a>) -> Value<'a> {
     if !call.ok() || call.arg(0) == 0 {
         return args;
     }
@@ -1145,7 +1171,7 @@ fn clone3_with_result(call: &Call<'_>, args: Value) -> Value {
     }
 }
 
-fn wait_status(b: &[u8]) -> Value {
+fn wait_status(b: &[u8]) -> Value<'_> {
     match b.get(..4).and_then(|s| s.try_into().ok()) {
         Some(s) => structs::wait_status(i32::from_ne_bytes(s)),
         None => Value::Text("???".into()),
@@ -1153,7 +1179,7 @@ fn wait_status(b: &[u8]) -> Value {
 }
 
 /// struct open_how { u64 flags; u64 mode; u64 resolve; }
-fn open_how(b: &[u8]) -> Value {
+fn open_how(b: &[u8]) -> Value<'_> {
     let field = |n: usize| -> Option<u64> {
         Some(u64::from_ne_bytes(
             b.get(n * 8..n * 8 + 8)?.try_into().ok()?,
@@ -1170,7 +1196,7 @@ fn open_how(b: &[u8]) -> Value {
 }
 
 /// struct utsname: strace shows the first two fields.
-fn utsname(b: &[u8]) -> Value {
+fn utsname(b: &[u8]) -> Value<'_> {
     const FIELD: usize = 65;
     let field = |n: usize| -> Value {
         let f = b.get(n * FIELD..(n + 1) * FIELD).unwrap_or(&[]);
@@ -1187,7 +1213,7 @@ fn utsname(b: &[u8]) -> Value {
 }
 
 /// clone(flags, stack, parent_tid, child_tid, tls) as strace shows it on x86_64.
-fn clone_args(call: &Call<'_>) -> Vec<(&'static str, Value)> {
+fn clone_args<'a>(call: &Call<'a>) -> Vec<(&'static str, Value<'a>)> {
     let flags = call.arg(0);
     let mut v = vec![
         ("child_stack", Value::Ptr(call.arg(1))),
@@ -1206,7 +1232,7 @@ fn clone_args(call: &Call<'_>) -> Vec<(&'static str, Value)> {
 }
 
 /// prctl: the option, then as many arguments as it uses.
-fn prctl_args(call: &Call<'_>) -> Vec<(&'static str, Value)> {
+fn prctl_args<'a>(call: &Call<'a>) -> Vec<(&'static str, Value<'a>)> {
     const REST: [&str; 4] = ["arg2", "arg3", "arg4", "arg5"];
     let option = call.arg(0) as i32;
     let mut v = vec![("option", consts::prctl_option(call.arg(0)))];
@@ -1236,7 +1262,7 @@ fn prctl_args(call: &Call<'_>) -> Vec<(&'static str, Value)> {
 }
 
 /// futex: the arguments each operation uses.
-fn futex_args(call: &Call<'_>) -> Vec<(&'static str, Value)> {
+fn futex_args<'a>(call: &Call<'a>) -> Vec<(&'static str, Value<'a>)> {
     let op = call.arg(1) as i32;
     let cmd = op & libc::FUTEX_CMD_MASK;
     let mut v = vec![
@@ -1285,6 +1311,17 @@ fn futex_args(call: &Call<'_>) -> Vec<(&'static str, Value)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recycled_args_keep_their_allocation() {
+        let data = vec![b'x'; 4];
+        let mut args: Args<'_> = Vec::with_capacity(8);
+        args.push(("path", Value::str(&data)));
+        let cap = args.capacity();
+        let back: Args<'static> = recycle(args);
+        assert!(back.is_empty());
+        assert_eq!(back.capacity(), cap);
+    }
     use crate::decode::CAP_STR;
 
     #[test]

@@ -7,9 +7,11 @@
 //! `{"sa_family":"AF_INET",...}`). The raw value always travels beside it in
 //! the event, so a lossy decoding never hides what the kernel saw.
 
+use std::borrow::Cow;
+
 /// One decoded argument (or struct field, or return value).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     /// Signed decimal (`-1`, `4096`).
     Int(i64),
     /// Unsigned decimal.
@@ -28,16 +30,19 @@ pub enum Value {
     /// A byte string read from user memory (paths, buffers), shown quoted and
     /// escaped. `truncated`: the call's data was longer than what was
     /// captured (strace's trailing `...`).
-    Str { bytes: Vec<u8>, truncated: bool },
+    Str {
+        bytes: Cow<'a, [u8]>,
+        truncated: bool,
+    },
     /// Memory that could not be read: the pointer is shown instead.
     Unreadable(u64),
     /// A struct: named fields in order. `more`: fields left out (strace's `...`).
     Struct {
-        fields: Vec<(&'static str, Value)>,
+        fields: Vec<(&'static str, Value<'a>)>,
         more: bool,
     },
     /// An array of values (`[SIGINT SIGTERM]` uses [`Value::SigSet`] instead).
-    Array { items: Vec<Value>, more: bool },
+    Array { items: Vec<Value<'a>>, more: bool },
     /// A signal set, shown as strace does: `[INT TERM]`, or `~[...]` when
     /// more than half the signals are set (then the names are the ones *not* set).
     SigSet {
@@ -48,17 +53,32 @@ pub enum Value {
     /// `inet_addr("1.2.3.4")`, `makedev(0x1, 0x3)`.
     Call {
         func: &'static str,
-        args: Vec<Value>,
+        args: Vec<Value<'a>>,
     },
     /// A comment after the value (`0x7ffc... /* 12 vars */`).
-    Commented { value: Box<Value>, comment: String },
+    Commented {
+        value: Box<Value<'a>>,
+        comment: Text,
+    },
     /// Free text for forms none of the above express (`WIFEXITED(s) && ...`).
-    Text(String),
+    Text(Text),
 }
 
-impl Value {
+/// Short text (modes like `S_IFREG|0644`, comments like `12 vars`): kept
+/// inline up to 24 bytes, so most of it never allocates.
+pub type Text = compact_str::CompactString;
+
+/// `format!` into a [`Text`]: no allocation when the result is short.
+#[macro_export]
+macro_rules! text {
+    ($($arg:tt)*) => {
+        compact_str::format_compact!($($arg)*)
+    };
+}
+
+impl<'a> Value<'a> {
     /// A struct from `(name, value)` pairs.
-    pub fn record(fields: Vec<(&'static str, Value)>) -> Self {
+    pub fn record(fields: Vec<(&'static str, Value<'a>)>) -> Self {
         Value::Struct {
             fields,
             more: false,
@@ -66,18 +86,29 @@ impl Value {
     }
 
     /// A string without truncation.
-    pub fn str(bytes: &[u8]) -> Self {
+    pub fn str(bytes: &'a [u8]) -> Self {
         Value::Str {
-            bytes: bytes.to_vec(),
+            bytes: Cow::Borrowed(bytes),
             truncated: false,
         }
     }
 
-    /// Flags from a table of `(bit, name)`: every named bit that is set, in
-    /// table order, and the remainder. Multi-bit masks must come before
-    /// their single bits in the table.
-    pub fn flags(value: u64, table: &[(u64, &'static str)]) -> Self {
-        let mut names = Vec::new();
+    /// A string built at decode time (an address in text form).
+    pub fn string(s: String) -> Self {
+        Value::Str {
+            bytes: Cow::Owned(s.into_bytes()),
+            truncated: false,
+        }
+    }
+
+    /// Flags from a table of `(bit, name)`: appends to `names` every named
+    /// bit of `value` that is set, in table order, and returns the bits
+    /// left. Multi-bit masks must come before their single bits in the table.
+    pub fn push_flags(
+        names: &mut Vec<&'static str>,
+        value: u64,
+        table: &[(u64, &'static str)],
+    ) -> u64 {
         let mut rest = value;
         for &(bits, name) in table {
             if bits != 0 && rest & bits == bits {
@@ -85,6 +116,6 @@ impl Value {
                 rest &= !bits;
             }
         }
-        Value::Flags { names, rest }
+        rest
     }
 }

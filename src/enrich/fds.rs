@@ -36,21 +36,31 @@ const AT_FDCWD: i32 = libc::AT_FDCWD;
 
 /// `base/rel` with `.` and `..` resolved lexically.
 pub fn join(base: &str, rel: &str) -> String {
-    let mut parts: Vec<&str> = if rel.starts_with('/') {
-        Vec::new()
-    } else {
-        base.split('/').filter(|p| !p.is_empty()).collect()
-    };
+    // Built as `/part` after `/part`; `..` drops the last one.
+    let mut out = String::with_capacity(base.len() + rel.len() + 1);
+    if !rel.starts_with('/') {
+        for p in base.split('/').filter(|p| !p.is_empty()) {
+            out.push('/');
+            out.push_str(p);
+        }
+    }
     for p in rel.split('/') {
         match p {
             "" | "." => {}
             ".." => {
-                parts.pop();
+                let last = out.rfind('/').unwrap_or(0);
+                out.truncate(last);
             }
-            p => parts.push(p),
+            p => {
+                out.push('/');
+                out.push_str(p);
+            }
         }
     }
-    format!("/{}", parts.join("/"))
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
 }
 
 fn int_pair(c: &[u8]) -> Option<(i32, i32)> {
@@ -170,41 +180,51 @@ impl Tracker {
     }
 
     /// Takes the next event in sequence order; returns its notes.
+    #[cfg(test)]
     pub fn event(&mut self, ev: &Event<'_>) -> Option<Notes> {
+        let mut notes = Notes::default();
+        self.event_into(ev, &mut notes).then_some(notes)
+    }
+
+    /// [`Tracker::event`] adding the notes to `notes` (empty, and reused
+    /// from event to event); false for events other than syscalls.
+    pub fn event_into(&mut self, ev: &Event<'_>, notes: &mut Notes) -> bool {
         match ev {
-            Event::Syscall(e, caps) => Some(self.syscall(e, caps)),
+            Event::Syscall(e, caps) => {
+                self.syscall(e, caps, notes);
+                true
+            }
             Event::Fork(f) => {
                 if f.hdr.flags & decode::F_THREAD == 0 {
                     let parent = self.procs.get(&f.hdr.pid).cloned().unwrap_or_default();
                     self.procs.insert(f.child_pid, parent);
                 }
-                None
+                false
             }
             Event::Exec { hdr, .. } => {
                 if let Some(p) = self.procs.get_mut(&hdr.pid) {
                     p.fds.retain(|_, f| !f.cloexec);
                 }
-                None
+                false
             }
             Event::Exit(x) => {
                 self.procs.remove(&x.hdr.pid);
-                None
+                false
             }
         }
     }
 
-    fn syscall(&mut self, e: &types::syscall_event, caps: &Captures<'_>) -> Notes {
+    fn syscall(&mut self, e: &types::syscall_event, caps: &Captures<'_>, notes: &mut Notes) {
         let pid = e.hdr.pid;
-        let mut notes = Notes::default();
         let (Some(spec), Some(name)) = (table::lookup(e.nr), syscalls::name(e.nr)) else {
-            return notes;
+            return;
         };
         let sig = decode::signature(e.nr);
         let arg_name = |i: usize| -> &'static str {
             sig.and_then(|s| s.args.get(i)).map_or("arg", |a| a.name)
         };
         let fd_arg = |i: usize| e.args[i] as u32 as i32;
-        let string_arg = |i: usize| -> Option<String> {
+        let string_arg = |i: usize| -> Option<std::borrow::Cow<'_, str>> {
             let c = caps
                 .get(i as u8, CAP_STR)
                 .or_else(|| caps.iter().find(|c| c.kind == CAP_EXEC && c.arg == 0))?;
@@ -212,7 +232,7 @@ impl Tracker {
                 return None;
             }
             let data = c.data.strip_suffix(&[0]).unwrap_or(c.data);
-            Some(String::from_utf8_lossy(data).into_owned())
+            Some(String::from_utf8_lossy(data))
         };
 
         // Arguments refer to the state before the call.
@@ -221,7 +241,7 @@ impl Tracker {
             match dec {
                 Dec::Fd => {
                     if let Some(p) = self.fd_path(pid, fd_arg(i)) {
-                        notes.fds.push((arg_name(i).to_string(), p));
+                        notes.fds.push((arg_name(i).into(), p));
                     }
                 }
                 Dec::Dirfd => {
@@ -233,7 +253,7 @@ impl Tracker {
                         self.fd_path(pid, dirfd)
                     };
                     if let Some(p) = base {
-                        notes.fds.push((arg_name(i).to_string(), p));
+                        notes.fds.push((arg_name(i).into(), p));
                     }
                 }
                 Dec::Path | Dec::ExecPath => {
@@ -251,7 +271,7 @@ impl Tracker {
 
         let ret = e.ret;
         if decode::is_error(ret) || e.hdr.flags & decode::F_NORETURN != 0 {
-            return notes;
+            return;
         }
         let fd = ret as i32;
         let flags = |i: usize| e.args[i];
@@ -301,7 +321,7 @@ impl Tracker {
                                 f.cloexec = on;
                             }
                         }
-                        return notes;
+                        return;
                     }
                     _ => false,
                 };
@@ -324,7 +344,7 @@ impl Tracker {
                         self.anon_fd(pid, fd, kind, cloexec);
                         if let Some(f) = self.procs.get(&pid).and_then(|p| p.fds.get(&fd)) {
                             let name = format!("{}[{k}]", arg_name(arg as usize));
-                            notes.fds.push((name, f.path.clone()));
+                            notes.fds.push((name.into(), f.path.clone()));
                         }
                     }
                 }
@@ -367,15 +387,14 @@ impl Tracker {
                     self.proc_mut(pid).cwd = Some(p);
                 }
             }
-            _ => return notes,
+            _ => return,
         }
         let dup_cmd = |c: i32| c == libc::F_DUPFD || c == libc::F_DUPFD_CLOEXEC;
         if returns_fd(name) || (name == "fcntl" && dup_cmd(e.args[1] as u32 as i32)) {
             if let Some(f) = self.procs.get(&pid).and_then(|p| p.fds.get(&fd)) {
-                notes.fds.push(("ret".to_string(), f.path.clone()));
+                notes.fds.push(("ret".into(), f.path.clone()));
             }
         }
-        notes
     }
 }
 
@@ -409,6 +428,51 @@ fn returns_fd(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn join_as_the_part_list_did() {
+        fn old(base: &str, rel: &str) -> String {
+            let mut parts: Vec<&str> = if rel.starts_with('/') {
+                Vec::new()
+            } else {
+                base.split('/').filter(|p| !p.is_empty()).collect()
+            };
+            for p in rel.split('/') {
+                match p {
+                    "" | "." => {}
+                    ".." => {
+                        parts.pop();
+                    }
+                    p => parts.push(p),
+                }
+            }
+            format!("/{}", parts.join("/"))
+        }
+        let paths = [
+            "",
+            "/",
+            ".",
+            "..",
+            "a",
+            "a/b",
+            "/a/b/",
+            "../x",
+            "a/../../b",
+            "./a/./b/..",
+            "//a//b",
+            "/usr/share/doc",
+            "x/..",
+            "../..",
+            "a/b/../../../c",
+            "/./..",
+            "a/./../b/",
+        ];
+        for base in paths {
+            for rel in paths {
+                assert_eq!(join(base, rel), old(base, rel), "{base:?} {rel:?}");
+            }
+        }
+    }
 
     #[test]
     fn join_resolves_lexically() {

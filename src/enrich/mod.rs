@@ -1,6 +1,7 @@
 //! Enrich: per-process state rebuilt from the event stream in order (open files, cwd) and the notes it adds to events (-y).
 pub mod fds;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::capture::order::{Batch, BatchSink, Item};
@@ -12,7 +13,7 @@ pub struct Notes {
     /// What file-descriptor arguments refer to, by argument name (`"ret"`
     /// for a descriptor the call returned, `"fildes[1]"` for one it wrote
     /// into an array): a path, `pipe:[123]`, `socket:[456]`.
-    pub fds: Vec<(String, Arc<str>)>,
+    pub fds: Vec<(Cow<'static, str>, Arc<str>)>,
     /// Relative path arguments made absolute (against the dirfd or the cwd).
     pub abs: Vec<(&'static str, String)>,
 }
@@ -33,11 +34,32 @@ impl Notes {
 pub struct Annotate<S: BatchSink> {
     inner: S,
     tracker: Option<fds::Tracker>,
+    /// Notes of batches that came back, emptied, for reuse (their vectors
+    /// keep their allocations). Boxed as batches hold them, so reusing one
+    /// reuses its box too.
+    #[allow(clippy::vec_box)]
+    spare: Vec<Box<Notes>>,
 }
+
+/// At most this many spare notes are kept.
+const SPARE_NOTES: usize = 1 << 14;
 
 impl<S: BatchSink> Annotate<S> {
     pub fn new(inner: S, tracker: Option<fds::Tracker>) -> Self {
-        Annotate { inner, tracker }
+        Annotate {
+            inner,
+            tracker,
+            spare: Vec::new(),
+        }
+    }
+
+    #[allow(clippy::vec_box)]
+    fn keep(spare: &mut Vec<Box<Notes>>, mut n: Box<Notes>) {
+        if spare.len() < SPARE_NOTES {
+            n.fds.clear();
+            n.abs.clear();
+            spare.push(n);
+        }
     }
 }
 
@@ -46,23 +68,31 @@ impl<S: BatchSink> BatchSink for Annotate<S> {
         let Some(tracker) = &mut self.tracker else {
             return self.inner.send(batch);
         };
-        batch.notes.clear();
+        for n in batch.notes.drain(..).flatten() {
+            Self::keep(&mut self.spare, n);
+        }
         for k in 0..batch.items.len() {
-            let note = match batch.items[k] {
-                Item::Record { start, len } => match decode::decode(batch.record(start, len)) {
-                    Ok(ev) => tracker.event(&ev),
-                    Err(_) => None,
-                },
-                Item::Lost { .. } => None,
-            };
-            batch
-                .notes
-                .push(note.filter(|n| !n.is_empty()).map(Box::new));
+            let mut note = self.spare.pop().unwrap_or_default();
+            if let Item::Record { start, len } = batch.items[k] {
+                if let Ok(ev) = decode::decode(batch.record(start, len)) {
+                    tracker.event_into(&ev, &mut note);
+                }
+            }
+            if note.is_empty() {
+                Self::keep(&mut self.spare, note);
+                batch.notes.push(None);
+            } else {
+                batch.notes.push(Some(note));
+            }
         }
         self.inner.send(batch);
     }
 
     fn recycle(&mut self) -> Option<Batch> {
-        self.inner.recycle()
+        let mut batch = self.inner.recycle()?;
+        for n in batch.notes.drain(..).flatten() {
+            Self::keep(&mut self.spare, n);
+        }
+        Some(batch)
     }
 }

@@ -4,6 +4,8 @@
 //! with itoa, plain ASCII strings by copy; anything needing escapes goes
 //! through serde_json.
 
+use crate::decode::render::{plain_ascii, put_hex_digits, put_i64, put_u64};
+
 /// `,"name":` as one literal, for [`Line`] methods.
 macro_rules! key {
     ($k:literal) => {
@@ -17,14 +19,9 @@ pub struct Line<'a> {
     out: &'a mut Vec<u8>,
 }
 
-/// Bytes that can be copied into a JSON string as they are.
-fn plain_ascii(s: &[u8]) -> bool {
-    s.iter()
-        .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
-}
-
-fn string(out: &mut Vec<u8>, s: &[u8]) {
+pub(crate) fn string(out: &mut Vec<u8>, s: &[u8]) {
     if plain_ascii(s) {
+        out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s);
         out.push(b'"');
@@ -35,20 +32,8 @@ fn string(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 fn hex(out: &mut Vec<u8>, v: u64) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut n = v;
-    loop {
-        i -= 1;
-        buf[i] = DIGITS[(n & 0xf) as usize];
-        n >>= 4;
-        if n == 0 {
-            break;
-        }
-    }
     out.extend_from_slice(b"\"0x");
-    out.extend_from_slice(&buf[i..]);
+    put_hex_digits(out, v);
     out.push(b'"');
 }
 
@@ -80,13 +65,13 @@ impl<'a> Line<'a> {
 
     pub fn u64(&mut self, key: &str, v: u64) -> &mut Self {
         let out = self.raw(key);
-        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        put_u64(out, v);
         self
     }
 
     pub fn i64(&mut self, key: &str, v: i64) -> &mut Self {
         let out = self.raw(key);
-        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        put_i64(out, v);
         self
     }
 

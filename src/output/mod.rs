@@ -26,6 +26,8 @@ pub struct Formatter {
     string_limit: usize,
     /// False with `-c`: only counted, not printed.
     events: bool,
+    /// Reused for each call's decoded arguments (see [`table::recycle`]).
+    args: table::Args<'static>,
 }
 
 /// `{"k":"v",...}` from string pairs.
@@ -35,9 +37,9 @@ fn json_map<'a>(o: &mut Vec<u8>, pairs: impl Iterator<Item = (&'a str, &'a str)>
         if i > 0 {
             o.push(b',');
         }
-        serde_json::to_writer(&mut *o, k).expect("writing to a Vec cannot fail");
+        json::string(o, k.as_bytes());
         o.push(b':');
-        serde_json::to_writer(&mut *o, v).expect("writing to a Vec cannot fail");
+        json::string(o, v.as_bytes());
     }
     o.push(b'}');
 }
@@ -141,6 +143,7 @@ impl Formatter {
             clock,
             string_limit,
             events: true,
+            args: Vec::new(),
         }
     }
 
@@ -158,7 +161,7 @@ impl Formatter {
         }
         match self.format {
             Format::Json => self.json_event(ev, notes, out),
-            Format::Text => text::event(ev, notes, self.string_limit, out),
+            Format::Text => text::event(ev, notes, self.string_limit, &mut self.args, out),
         }
     }
 
@@ -214,7 +217,8 @@ impl Formatter {
             Event::Syscall(e, caps) => {
                 let mut name = String::new();
                 let call = call_of(e, *caps, self.string_limit);
-                let decoded = table::decode_call(&call);
+                let decoded =
+                    table::decode_call_into(&call, table::recycle(std::mem::take(&mut self.args)));
                 let mut l = self.header("syscall", &e.hdr, out);
                 l.str(key!("syscall"), syscall_name(e.nr, &mut name))
                     .u64(key!("nr"), e.nr.into());
@@ -235,7 +239,7 @@ impl Formatter {
                 if let Some(n) = notes {
                     if !n.fds.is_empty() {
                         let o = l.raw(key!("fd_paths"));
-                        json_map(o, n.fds.iter().map(|(k, v)| (k.as_str(), &**v)));
+                        json_map(o, n.fds.iter().map(|(k, v)| (&**k, &**v)));
                     }
                     if !n.abs.is_empty() {
                         let o = l.raw(key!("abs_paths"));
@@ -254,6 +258,9 @@ impl Formatter {
                     l.u64(key!("duration_ns"), e.duration_ns);
                 }
                 l.end();
+                if let Some(d) = decoded {
+                    self.args = table::recycle(d.args);
+                }
             }
             Event::Exec {
                 hdr,

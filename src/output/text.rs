@@ -3,7 +3,7 @@ use std::io::Write;
 
 use super::{errno_of, signal_name, syscall_name};
 use crate::decode::signatures::Arg;
-use crate::decode::structs::quote;
+use crate::decode::structs::quote_into;
 use crate::decode::table::{self, Call, Decoded};
 use crate::decode::value::Value;
 use crate::decode::{self, comm_bytes, render, split_argv, DecodeError, Event};
@@ -12,7 +12,11 @@ use crate::kernel::types;
 
 /// A quoted, escaped string, as strace prints one.
 fn escaped(out: &mut Vec<u8>, s: &[u8]) {
-    out.extend_from_slice(quote(s).as_bytes());
+    quote_into(out, s);
+}
+
+fn int(out: &mut Vec<u8>, v: impl Into<i64>) {
+    render::put_i64(out, v.into());
 }
 
 /// A raw argument by its C type: pointers in hex (NULL for 0), integers in decimal.
@@ -51,7 +55,7 @@ fn args(
                 match (v, notes) {
                     // Descriptors the call wrote into an array: `[3<pipe:[9]>, 4<pipe:[9]>]`.
                     (Value::Array { items, more: false }, Some(n))
-                        if n.fd(&format!("{name}[0]")).is_some() =>
+                        if !n.fds.is_empty() && n.fd(&format!("{name}[0]")).is_some() =>
                     {
                         out.push(b'[');
                         for (k, item) in items.iter().enumerate() {
@@ -65,7 +69,9 @@ fn args(
                     }
                     _ => {
                         render::text(v, out);
-                        fd_note(notes, name, out);
+                        if notes.is_some() {
+                            fd_note(notes, name, out);
+                        }
                     }
                 }
             }
@@ -106,10 +112,11 @@ fn ret(ret: i64, decoded: Option<&Decoded>, notes: Option<&Notes>, out: &mut Vec
                 Some(d) => d.ret_hex,
                 None => ret > 0xffff,
             };
+            out.extend_from_slice(b" = ");
             if hex {
-                let _ = write!(out, " = {ret:#x}");
+                render::push_hex(out, ret as u64);
             } else {
-                let _ = write!(out, " = {ret}");
+                int(out, ret);
             }
             fd_note(notes, "ret", out);
             if let Some(extra) = decoded.and_then(|d| d.ret_extra.as_ref()) {
@@ -130,28 +137,46 @@ fn ret(ret: i64, decoded: Option<&Decoded>, notes: Option<&Notes>, out: &mut Vec
     }
 }
 
-pub fn event(ev: &Event<'_>, notes: Option<&Notes>, string_limit: usize, out: &mut Vec<u8>) {
+pub fn event(
+    ev: &Event<'_>,
+    notes: Option<&Notes>,
+    string_limit: usize,
+    scratch: &mut table::Args<'static>,
+    out: &mut Vec<u8>,
+) {
     let h = ev.header();
-    let _ = write!(out, "{} ", h.tid);
+    int(out, h.tid);
+    out.push(b' ');
     match ev {
         Event::Syscall(e, caps) => {
             let mut buf = String::new();
             out.extend_from_slice(syscall_name(e.nr, &mut buf).as_bytes());
             let call = super::call_of(e, *caps, string_limit);
-            let decoded = table::decode_call(&call);
+            let decoded = table::decode_call_into(&call, table::recycle(std::mem::take(scratch)));
             args(e, &call, decoded.as_ref(), notes, out);
+            if call.returned {
+                ret(e.ret, decoded.as_ref(), notes, out);
+            }
+            if let Some(d) = decoded {
+                *scratch = table::recycle(d.args);
+            }
             if !call.returned {
                 out.extend_from_slice(b" = ?\n");
                 return;
             }
-            ret(e.ret, decoded.as_ref(), notes, out);
             let d = e.duration_ns;
-            let _ = writeln!(
-                out,
-                " <{}.{:06}>",
-                d / 1_000_000_000,
-                (d % 1_000_000_000) / 1000
-            );
+            out.extend_from_slice(b" <");
+            render::put_u64(out, d / 1_000_000_000);
+            out.push(b'.');
+            let us = (d % 1_000_000_000) / 1000;
+            let mut digits = [b'0'; 6];
+            let mut n = us;
+            for slot in digits.iter_mut().rev() {
+                *slot = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+            out.extend_from_slice(&digits);
+            out.extend_from_slice(b">\n");
         }
         Event::Exec { filename, argv, .. } => {
             out.extend_from_slice(b"+++ exec ");
@@ -234,7 +259,7 @@ mod tests {
 
     fn line(ev: &Event<'_>) -> String {
         let mut out = vec![];
-        event(ev, None, 32, &mut out);
+        event(ev, None, 32, &mut Vec::new(), &mut out);
         String::from_utf8(out).unwrap()
     }
 
