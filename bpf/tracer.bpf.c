@@ -340,17 +340,30 @@ static __always_inline __u32 put_str(struct capture_scratch *s, __u64 off,
 	return capture_used(c);
 }
 
-/* `len` bytes at `ptr`, cut at `limit` (which is at most AIF_CAPTURE_MAX). */
-static __always_inline __u32 put_bytes(struct capture_scratch *s, __u64 off,
-				       __u8 arg, __u8 kind, const void *ptr,
-				       long len, __u64 limit)
+/* put_bytes()'s small arguments in one: a BPF function takes at most five. */
+#define BYTES_META(arg, kind, limit) \
+	((__u64)(arg) | (__u64)(kind) << 8 | (__u64)(limit) << 16)
+
+/*
+ * `len` bytes at `ptr` as capture `arg`/`kind` of BYTES_META, cut at its
+ * `limit` (at most AIF_CAPTURE_MAX). A global function: the verifier checks
+ * it once per program instead of at each of its callers, with every state
+ * each one brings (it was most of the exit program's verification time).
+ */
+__noinline __u32 put_bytes(struct capture_scratch *s, __u64 off, __u64 meta,
+			   __u64 ptr, long len)
 {
-	struct capture *c = capture_at(s, off, arg, kind);
-	__u8 *dst = &s->data[bound_off(off) + sizeof(*c)];
+	__u64 limit = meta >> 16;
+	struct capture *c;
+	__u8 *dst;
 	/* 64-bit: a 32-bit copy would be re-extended, and older verifiers
 	 * lose the bound between the copies. */
 	__u64 n;
 
+	if (!s)
+		return 0;
+	c = capture_at(s, off, meta & 0xff, (meta >> 8) & 0xff);
+	dst = &s->data[bound_off(off) + sizeof(*c)];
 	if (len < 0) {
 		c->flags = CAPR_FAULT;
 		return capture_used(c);
@@ -360,12 +373,12 @@ static __always_inline __u32 put_bytes(struct capture_scratch *s, __u64 off,
 		n = limit;
 		c->flags = CAPR_TRUNC;
 	}
-	/* A bound the verifier can see (older ones cannot follow `limit`);
-	 * the barrier keeps the compiler from dropping it as redundant. */
+	/* A bound the verifier can see (it cannot follow `limit`); the
+	 * barrier keeps the compiler from dropping it as redundant. */
 	barrier_var(n);
 	if (n > AIF_CAPTURE_MAX)
 		n = AIF_CAPTURE_MAX;
-	if (n && bpf_probe_read_user(dst, n, ptr)) {
+	if (n && bpf_probe_read_user(dst, n, (const void *)ptr)) {
 		c->flags = CAPR_FAULT;
 		n = 0;
 	}
@@ -544,9 +557,10 @@ static __always_inline __u32 put_exec(struct capture_scratch *s, __u64 off,
 	arg_start = BPF_CORE_READ(task, mm, arg_start);
 	arg_end = BPF_CORE_READ(task, mm, arg_end);
 	used = put_str(s, off, 0, CAP_EXEC, (const void *)env_end);
-	used += put_bytes(s, off + used, 1, CAP_EXEC, (const void *)arg_start,
-			  arg_end > arg_start ? arg_end - arg_start : 0,
-			  AIF_CAPTURE_MAX);
+	used += put_bytes(s, off + used,
+			  BYTES_META(1, CAP_EXEC, AIF_CAPTURE_MAX),
+			  arg_start,
+			  arg_end > arg_start ? arg_end - arg_start : 0);
 	used += put_u32(s, off + used, 2, CAP_EXEC, st->envc, 0);
 	return used;
 }
@@ -629,7 +643,7 @@ static __always_inline int capture_one(struct capture_scratch *s,
 		s->loop_off = off + put_str(s, off, spec.arg, CAP_STR, ptr);
 		return 0;
 	}
-	/* CAP_BUF and CAP_FIXED share one put_bytes(): each inlined copy is
+	/* CAP_BUF and CAP_FIXED share one put_bytes() call: each call is
 	 * more for the verifier to walk. */
 	if (spec.kind == CAP_FIXED) {
 		len = spec.size;
@@ -640,7 +654,9 @@ static __always_inline int capture_one(struct capture_scratch *s,
 		if (spec.size && spec.size < limit)
 			limit = spec.size;
 	}
-	s->loop_off = off + put_bytes(s, off, spec.arg, spec.kind, ptr, len, limit);
+	s->loop_off = off + put_bytes(s, off,
+				      BYTES_META(spec.arg, spec.kind, limit),
+				      (__u64)ptr, len);
 	return 0;
 }
 
@@ -705,8 +721,9 @@ static long iov_entry(__u32 k, struct iov_loop *c)
 			len = budget;
 		s->loop_budget = budget - len;
 	}
-	s->loop_off = off + put_bytes(s, off, k, CAP_IOV_DATA, v.base, len,
-				      string_limit);
+	s->loop_off = off + put_bytes(s, off,
+				      BYTES_META(k, CAP_IOV_DATA, string_limit),
+				      (__u64)v.base, len);
 	return 0;
 }
 
@@ -719,10 +736,12 @@ static __always_inline __u64 put_iov(struct capture_scratch *s, __u64 off,
 	struct iov_loop c = { .s = s, .iov = iov };
 
 	/* One entry more than fits when there are more: marked truncated. */
-	off += put_bytes(s, off, arg, CAP_IOV, iov,
+	off += put_bytes(s, off,
+			 BYTES_META(arg, CAP_IOV,
+				    AIF_IOV_MAX * sizeof(struct iovec_user)),
+			 (__u64)iov,
 			 (cnt > AIF_IOV_MAX ? AIF_IOV_MAX + 1 : cnt) *
-				 sizeof(struct iovec_user),
-			 AIF_IOV_MAX * sizeof(struct iovec_user));
+				 sizeof(struct iovec_user));
 	if (!have_bpf_loop)
 		return off;
 	s->loop_off = off;
@@ -768,10 +787,12 @@ static __always_inline __u64 capture_msg_call(struct capture_scratch *s,
 	if (((spec->flags & CAP_F_OK) && ret < 0) ||
 	    bpf_probe_read_user(&m, sizeof(m), ptr))
 		return 0;
-	off = put_bytes(s, 0, spec->arg, CAP_MSG, ptr, sizeof(m), sizeof(m));
+	off = put_bytes(s, 0, BYTES_META(spec->arg, CAP_MSG, sizeof(m)), (__u64)ptr,
+			sizeof(m));
 	if (m.name && m.namelen > 0)
-		off += put_bytes(s, off, spec->arg, CAP_MSG_NAME, m.name,
-				 m.namelen, 128);
+		off += put_bytes(s, off,
+				 BYTES_META(spec->arg, CAP_MSG_NAME, 128),
+				 (__u64)m.name, m.namelen);
 	return put_iov(s, off, spec->arg, m.iov, m.iovlen,
 		       spec->flags & CAP_F_OK ? ret : -1);
 }
@@ -811,7 +832,9 @@ static __always_inline __u64 capture_dirents_call(struct capture_scratch *s,
 	if (ret <= 0)
 		return 0;
 	if (!have_bpf_loop)
-		return put_bytes(s, 0, spec->arg, CAP_BUF, buf, ret, AIF_CAPTURE_MAX);
+		return put_bytes(s, 0,
+				 BYTES_META(spec->arg, CAP_BUF, AIF_CAPTURE_MAX),
+				 (__u64)buf, ret);
 	s->loop_off = 0;
 	s->loop_budget = 0;
 	bpf_loop(AIF_DIRENTS_MAX, dirent_entry, &c, 0);
