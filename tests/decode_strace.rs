@@ -368,7 +368,10 @@ fn run_case(name: &str, argv: &[&str], tally: &mut BTreeMap<String, Tally>) {
         let unpaired = theirs.len() + ours.len() - 2 * pairs.len();
         assert!(
             unpaired * 100 <= theirs.len().max(1),
-            "{name}: the two tools saw different call sequences ({unpaired} calls unpaired)"
+            "{name}: the two tools saw different call sequences ({unpaired} calls unpaired)\n\
+             strace only: {:?}\nours only: {:?}",
+            unpaired_lines(theirs, pairs.iter().map(|p| p.0)),
+            unpaired_lines(ours, pairs.iter().map(|p| p.1)),
         );
         for (i, j) in pairs {
             let ((n, want), (_, got)) = (&theirs[i], &ours[j]);
@@ -385,6 +388,16 @@ fn run_case(name: &str, argv: &[&str], tally: &mut BTreeMap<String, Tally>) {
 
 /// Pairs calls of the same name in order: a longest common subsequence of
 /// the two name sequences, as index pairs.
+/// The lines of `calls` whose index `paired` does not list (at most 20).
+fn unpaired_lines(calls: &[(String, String)], paired: impl Iterator<Item = usize>) -> Vec<&str> {
+    let paired: std::collections::HashSet<usize> = paired.collect();
+    (0..calls.len())
+        .filter(|i| !paired.contains(i))
+        .take(20)
+        .map(|i| calls[i].1.as_str())
+        .collect()
+}
+
 fn align(a: &[(String, String)], b: &[(String, String)]) -> Vec<(usize, usize)> {
     let (n, m) = (a.len(), b.len());
     let mut len = vec![vec![0u32; m + 1]; n + 1];
