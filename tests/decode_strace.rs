@@ -177,12 +177,16 @@ fn call_end(line: &str) -> Option<usize> {
     None
 }
 
+/// `join()` returns when the thread's Python code is done, before its last
+/// calls (rt_sigprocmask, madvise, exit): without the sleep, exit_group
+/// sometimes kills it first (1 run in 6 here, never under strace's slowness).
 const PY_THREADS: &str = r#"
-import threading, signal
+import threading, signal, time
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
 t = threading.Thread(target=lambda: open("/etc/hostname").read())
 t.start()
 t.join()
+time.sleep(0.2)
 "#;
 
 /// A pattern compiled once per test run, not once per line.
