@@ -1,18 +1,16 @@
 //! The hidden `bench-floor` command: run a command under the benchmark floor programs (do-nothing, or a minimal record per call).
 use std::mem::MaybeUninit;
-use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
-use libbpf_rs::{MapCore, MapFlags, OpenObject, RingBufferBuilder};
+use libbpf_rs::{OpenObject, RingBufferBuilder};
 
 use crate::error::{user, Kind};
-use crate::kernel::features::pidfd_open;
 use crate::kernel::floor_skel::{types, FloorSkelBuilder};
-use crate::kernel::preflight;
+use crate::kernel::{loader, preflight};
 use crate::launch;
 
 /// The minimal record's ring: as large as the tracer's default, so both
@@ -44,16 +42,13 @@ pub fn run(record: bool, command: &[std::ffi::OsString]) -> anyhow::Result<u8> {
     let child = launch::spawn_held(command)?;
     let pid = child.pid;
     if record {
-        let pidfd = pidfd_open(pid, false).context("opening the command's pidfd")?;
         let state = types::floor_task {
             watched: 1,
             ..Default::default()
         };
         // SAFETY: `floor_task` is a C struct of integers without padding.
         let value = unsafe { plain::as_bytes(&state) };
-        skel.maps
-            .floor_tasks
-            .update(&pidfd.as_raw_fd().to_ne_bytes(), value, MapFlags::ANY)
+        loader::set_task_storage(&skel.maps.floor_tasks, pid, false, value)
             .context("marking the command's task")?;
     }
     child.release()?;

@@ -154,16 +154,25 @@ pub fn watch(skel: &TracerSkel<'_>, tgid: u32) -> anyhow::Result<()> {
 /// tasks forked later are marked by the kernel programs. `thread` asks for
 /// a thread id (needs `Features::pidfd_thread`), otherwise `tid` is a process.
 pub fn mark_watched(skel: &TracerSkel<'_>, tid: u32, thread: bool) -> std::io::Result<()> {
-    let pidfd = super::features::pidfd_open(tid, thread)?;
     let state = types::inflight {
         watched: 1,
         ..Default::default()
     };
     // SAFETY: `inflight` is a C struct of integers without padding.
     let value = unsafe { plain::as_bytes(&state) };
-    skel.maps
-        .inflight_task
-        .update(&pidfd.as_raw_fd().to_ne_bytes(), value, MapFlags::ANY)
+    set_task_storage(&skel.maps.inflight_task, tid, thread, value)
+}
+
+/// Sets the value of task `tid` in a task-storage map (keyed by a pidfd).
+/// `thread` asks for a thread id (needs `Features::pidfd_thread`).
+pub fn set_task_storage(
+    map: &impl MapCore,
+    tid: u32,
+    thread: bool,
+    value: &[u8],
+) -> std::io::Result<()> {
+    let pidfd = super::features::pidfd_open(tid, thread)?;
+    map.update(&pidfd.as_raw_fd().to_ne_bytes(), value, MapFlags::ANY)
         .map_err(|e| std::io::Error::other(format!("marking task {tid}: {e}")))
 }
 
