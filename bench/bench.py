@@ -447,6 +447,21 @@ def print_report(workloads, summary, modes, args, warnings):
           " Peak RSS counts the ring buffer pages twice (double mapping)." % (
               CPU_PER_EVENT_TARGET_NS, WAKEUPS_PER_1K_TARGET, PRIVATE_TARGET_KB // 1024,
               PER_EVENT_MIN_EVENTS // 1000))
+    if "floor_record" in modes and "traced" in modes:
+        rows = []
+        for wl in workloads:
+            m = summary[wl.name]["modes"]
+            f, t = m.get("floor_record"), m.get("traced")
+            if not wl.inner or not f or not t or not f["wall_ns"] or not t["wall_ns"]:
+                continue
+            per_call = ""
+            if wl.min_events:
+                per_call = ", +%.0f ns per syscall" % ((t["wall_ns"] - f["wall_ns"]) / wl.min_events)
+            rows.append("%s %.2fx%s" % (wl.name, t["wall_ns"] / f["wall_ns"], per_call))
+        if rows:
+            p("")
+            p("Full capture over the minimal record (medians; what the tracer adds to the least"
+              " a per-call record with a duration costs here): %s." % "; ".join(rows))
     if "nomatch" in modes:
         nm = [(w.name, summary[w.name]["modes"]["nomatch"]) for w in workloads
               if summary[w.name]["modes"].get("nomatch", {}).get("events") is not None]
