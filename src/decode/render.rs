@@ -214,18 +214,26 @@ pub fn plain_ascii(s: &[u8]) -> bool {
         .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
 }
 
-fn json_str(out: &mut Vec<u8>, s: &str) {
-    if plain_ascii(s.as_bytes()) {
+/// `s` as a JSON string: plain ASCII by copy, anything needing escapes
+/// through serde_json (invalid UTF-8 becomes U+FFFD).
+pub fn json_string(out: &mut Vec<u8>, s: &[u8]) {
+    if plain_ascii(s) {
         out.reserve(s.len() + 2);
         out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
+        out.extend_from_slice(s);
         out.push(b'"');
     } else {
-        serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+        serde_json::to_writer(&mut *out, &String::from_utf8_lossy(s))
+            .expect("writing to a Vec cannot fail");
     }
 }
 
-fn json_hex(out: &mut Vec<u8>, v: u64) {
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    json_string(out, s.as_bytes());
+}
+
+/// `"0x1f"`.
+pub fn json_hex(out: &mut Vec<u8>, v: u64) {
     out.push(b'"');
     push_hex(out, v);
     out.push(b'"');

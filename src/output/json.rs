@@ -4,7 +4,7 @@
 //! with itoa, plain ASCII strings by copy; anything needing escapes goes
 //! through serde_json.
 
-use crate::decode::render::{plain_ascii, put_hex_digits, put_i64, put_u64};
+use crate::decode::render::{json_hex, json_string, put_i64, put_u64};
 
 /// `,"name":` as one literal, for [`Line`] methods.
 macro_rules! key {
@@ -17,24 +17,6 @@ pub(crate) use key;
 /// Builds `{"type":"...",...}\n` into a byte buffer.
 pub struct Line<'a> {
     out: &'a mut Vec<u8>,
-}
-
-pub(crate) fn string(out: &mut Vec<u8>, s: &[u8]) {
-    if plain_ascii(s) {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s);
-        out.push(b'"');
-    } else {
-        serde_json::to_writer(&mut *out, &String::from_utf8_lossy(s))
-            .expect("writing to a Vec cannot fail");
-    }
-}
-
-fn hex(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(b"\"0x");
-    put_hex_digits(out, v);
-    out.push(b'"');
 }
 
 impl<'a> Line<'a> {
@@ -53,13 +35,13 @@ impl<'a> Line<'a> {
     }
 
     pub fn str(&mut self, key: &str, v: &str) -> &mut Self {
-        string(self.raw(key), v.as_bytes());
+        json_string(self.raw(key), v.as_bytes());
         self
     }
 
     /// Bytes that should be text (comm, paths): invalid UTF-8 becomes U+FFFD.
     pub fn bytes(&mut self, key: &str, v: &[u8]) -> &mut Self {
-        string(self.raw(key), v);
+        json_string(self.raw(key), v);
         self
     }
 
@@ -89,7 +71,7 @@ impl<'a> Line<'a> {
             if i > 0 {
                 out.push(b',');
             }
-            string(out, item);
+            json_string(out, item);
         }
         out.push(b']');
         self
@@ -103,7 +85,7 @@ impl<'a> Line<'a> {
             if i > 0 {
                 out.push(b',');
             }
-            hex(out, v);
+            json_hex(out, v);
         }
         out.push(b']');
         self

@@ -37,9 +37,9 @@ fn json_map<'a>(o: &mut Vec<u8>, pairs: impl Iterator<Item = (&'a str, &'a str)>
         if i > 0 {
             o.push(b',');
         }
-        json::string(o, k.as_bytes());
+        render::json_string(o, k.as_bytes());
         o.push(b':');
-        json::string(o, v.as_bytes());
+        render::json_string(o, v.as_bytes());
     }
     o.push(b'}');
 }
