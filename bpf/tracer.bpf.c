@@ -216,51 +216,51 @@ static __always_inline __u64 ringbuf_flags(__u64 seq)
 	return BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void fill_header(struct event_header *hdr, __u64 seq,
-					__u16 type, __u16 flags, __u64 ts)
+/* The header fields every record shares; the callers add ppid and comm,
+ * each reading them its own way. */
+static __always_inline void fill_header_ids(struct event_header *hdr, __u64 seq,
+					    __u16 type, __u16 flags, __u64 ts)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	hdr->seq = seq;
 	hdr->ts_ns = ts;
 	hdr->pid = pid_tgid >> 32;
 	hdr->tid = (__u32)pid_tgid;
-	/* Helpers and probe reads, not direct BTF pointer walks: on recent
-	 * kernels the verifier resolves every trusted walk by name through the
-	 * whole vmlinux BTF, which made loading several times slower. */
-	hdr->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	hdr->uid = (__u32)bpf_get_current_uid_gid();
-	/* task->comm is NUL-padded: one plain copy, cheaper than the
-	 * strscpy + memset of bpf_get_current_comm(). */
-	BPF_CORE_READ_INTO(&hdr->comm, task, comm);
 	hdr->type = type;
 	hdr->flags = flags;
 	hdr->cpu = bpf_get_smp_processor_id();
 }
 
+/* The header of the rare records (fork, exec, exit, calls that never
+ * return): probe reads, which cost the verifier nothing. */
+static __always_inline void fill_header(struct event_header *hdr, __u64 seq,
+					__u16 type, __u16 flags, __u64 ts)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+
+	fill_header_ids(hdr, seq, type, flags, ts);
+	hdr->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	/* task->comm is NUL-padded: one plain copy, cheaper than the
+	 * strscpy + memset of bpf_get_current_comm(). */
+	BPF_CORE_READ_INTO(&hdr->comm, task, comm);
+}
+
 /* The header of a syscall record, which every traced call pays for: direct
  * BTF reads instead of probe reads (about 12 ns less per event). A global
- * function, so the verifier checks it once per program: each pointer walk
- * costs it name searches through the whole kernel BTF. */
+ * function, so the verifier checks it once per program: on recent kernels
+ * it resolves each pointer walk by name through the whole vmlinux BTF. */
 __noinline int fill_syscall_header(struct event_header *hdr, __u64 seq,
 				   __u32 flags, __u64 ts)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	if (!hdr)
 		return 0;
-	hdr->seq = seq;
-	hdr->ts_ns = ts;
-	hdr->pid = pid_tgid >> 32;
-	hdr->tid = (__u32)pid_tgid;
+	fill_header_ids(hdr, seq, EVENT_SYSCALL, flags, ts);
 	hdr->ppid = task->real_parent->tgid;
-	hdr->uid = (__u32)bpf_get_current_uid_gid();
 	__builtin_memcpy(hdr->comm, task->comm, sizeof(hdr->comm));
-	hdr->type = EVENT_SYSCALL;
-	hdr->flags = flags;
-	hdr->cpu = bpf_get_smp_processor_id();
 	return 0;
 }
 
