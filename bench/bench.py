@@ -227,13 +227,13 @@ class Runner:
         sample["wall_ns"] = wall * scale if wall is not None else None
         if mode in ("traced", "traced_y"):
             sample["stats"] = self._read_stats()
-        if mode == "floor_record" and rc == 0:
-            # A lost record is one the floor did not pay for in full.
-            lost = [l for l in err.splitlines() if l.startswith("bench-floor:")]
-            if not lost or not lost[-1].rstrip().endswith(" 0 lost"):
-                rc = "minimal record lost records"
         if rc != 0 or wall is None or (mode in ("traced", "traced_y") and sample["stats"] is None):
             sample["error"] = "exit status %s; stderr: %s" % (rc, err.strip()[-800:])
+        elif mode == "floor_record" and not any(
+                l.startswith("bench-floor:") and l.rstrip().endswith(" 0 lost")
+                for l in err.splitlines()):
+            # A lost record is one the floor did not pay for in full.
+            sample["error"] = "the minimal record lost records: %s" % err.strip()[-800:]
         return sample
 
     def _run_beside(self, wl, inner, cmd, stats):

@@ -1,7 +1,6 @@
 //! The hidden `bench-floor` command: run a command under the benchmark floor programs (do-nothing, or a minimal record per call).
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -53,19 +52,16 @@ pub fn run(record: bool, command: &[std::ffi::OsString]) -> anyhow::Result<u8> {
     }
     child.release()?;
 
-    let done = Arc::new(AtomicBool::new(false));
+    let done = AtomicBool::new(false);
     let mut records = 0u64;
     let status = std::thread::scope(|s| -> anyhow::Result<i32> {
-        let waiter = {
-            let done = Arc::clone(&done);
-            s.spawn(move || {
-                let mut status = 0;
-                // SAFETY: waiting for our own child; `status` is a valid out-pointer.
-                unsafe { libc::waitpid(pid as i32, &mut status, 0) };
-                done.store(true, Ordering::SeqCst);
-                status
-            })
-        };
+        let waiter = s.spawn(|| {
+            let mut status = 0;
+            // SAFETY: waiting for our own child; `status` is a valid out-pointer.
+            unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+            done.store(true, Ordering::SeqCst);
+            status
+        });
         if record {
             let counted = std::cell::Cell::new(0u64);
             let mut builder = RingBufferBuilder::new();
