@@ -181,35 +181,30 @@ impl Tracker {
 
     /// Takes the next event in sequence order; returns its notes.
     #[cfg(test)]
-    pub fn event(&mut self, ev: &Event<'_>) -> Option<Notes> {
+    pub fn event(&mut self, ev: &Event<'_>) -> Notes {
         let mut notes = Notes::default();
-        self.event_into(ev, &mut notes).then_some(notes)
+        self.event_into(ev, &mut notes);
+        notes
     }
 
     /// [`Tracker::event`] adding the notes to `notes` (empty, and reused
-    /// from event to event); false for events other than syscalls.
-    pub fn event_into(&mut self, ev: &Event<'_>, notes: &mut Notes) -> bool {
+    /// from event to event); only syscalls have notes.
+    pub fn event_into(&mut self, ev: &Event<'_>, notes: &mut Notes) {
         match ev {
-            Event::Syscall(e, caps) => {
-                self.syscall(e, caps, notes);
-                true
-            }
+            Event::Syscall(e, caps) => self.syscall(e, caps, notes),
             Event::Fork(f) => {
                 if f.hdr.flags & decode::F_THREAD == 0 {
                     let parent = self.procs.get(&f.hdr.pid).cloned().unwrap_or_default();
                     self.procs.insert(f.child_pid, parent);
                 }
-                false
             }
             Event::Exec { hdr, .. } => {
                 if let Some(p) = self.procs.get_mut(&hdr.pid) {
                     p.fds.retain(|_, f| !f.cloexec);
                 }
-                false
             }
             Event::Exit(x) => {
                 self.procs.remove(&x.hdr.pid);
-                false
             }
         }
     }
@@ -521,12 +516,12 @@ mod tests {
             [CWD, 0x1000, libc::O_CLOEXEC as u64, 0, 0, 0],
             3,
         );
-        let n = t.event(&Event::Syscall(open, caps)).unwrap();
+        let n = t.event(&Event::Syscall(open, caps));
         assert_eq!(n.abs, vec![("filename", "/home/u/data/x.txt".to_string())]);
         assert_eq!(n.fd("ret"), Some("/home/u/data/x.txt"));
         // read(3, ...) names the file.
         let read = record(10, "read", [3, 0x2000, 10, 0, 0, 0], 10);
-        let n = t.event(&Event::Syscall(read, Captures::NONE)).unwrap();
+        let n = t.event(&Event::Syscall(read, Captures::NONE));
         assert_eq!(n.fd("fd"), Some("/home/u/data/x.txt"));
         // dup2(3, 7): 7 is the same file, without close-on-exec.
         let dup = record(10, "dup2", [3, 7, 0, 0, 0, 0], 7);
@@ -551,18 +546,18 @@ mod tests {
             argv: b"x\0",
         });
         let r3 = record(11, "read", [3, 0, 1, 0, 0, 0], 1);
-        let n = t.event(&Event::Syscall(r3, Captures::NONE)).unwrap();
+        let n = t.event(&Event::Syscall(r3, Captures::NONE));
         assert_eq!(n.fd("fd"), None, "close-on-exec fd survived exec: {n:?}");
         let r7 = record(11, "read", [7, 0, 1, 0, 0, 0], 1);
-        let n = t.event(&Event::Syscall(r7, Captures::NONE)).unwrap();
+        let n = t.event(&Event::Syscall(r7, Captures::NONE));
         assert_eq!(n.fd("fd"), Some("/home/u/data/x.txt"));
         // close(7) forgets it.
         let close = record(11, "close", [7, 0, 0, 0, 0, 0], 0);
         t.event(&Event::Syscall(close, Captures::NONE));
-        let n = t.event(&Event::Syscall(r7, Captures::NONE)).unwrap();
+        let n = t.event(&Event::Syscall(r7, Captures::NONE));
         assert_eq!(n.fd("fd"), None);
         // The parent still has both.
-        let n = t.event(&Event::Syscall(read, Captures::NONE)).unwrap();
+        let n = t.event(&Event::Syscall(read, Captures::NONE));
         assert_eq!(n.fd("fd"), Some("/home/u/data/x.txt"));
     }
 
@@ -576,9 +571,7 @@ mod tests {
         // openat(4</etc>, "passwd", ...) = 5</etc/passwd>
         let raw = str_capture(1, b"passwd");
         let open = record(5, "openat", [4, 0, 0, 0, 0, 0], 5);
-        let n = t
-            .event(&Event::Syscall(open, Captures::new(&raw).unwrap()))
-            .unwrap();
+        let n = t.event(&Event::Syscall(open, Captures::new(&raw).unwrap()));
         assert_eq!(n.fd("dfd"), Some("/etc"));
         assert_eq!(n.fd("ret"), Some("/etc/passwd"));
         // chdir("/tmp") moves the base of relative paths.
@@ -587,9 +580,7 @@ mod tests {
         t.event(&Event::Syscall(cd, Captures::new(&raw).unwrap()));
         let raw = str_capture(0, b"../var/log");
         let unlink = record(5, "unlink", [0; 6], -2);
-        let n = t
-            .event(&Event::Syscall(unlink, Captures::new(&raw).unwrap()))
-            .unwrap();
+        let n = t.event(&Event::Syscall(unlink, Captures::new(&raw).unwrap()));
         assert_eq!(n.abs, vec![("pathname", "/var/log".to_string())]);
     }
 
@@ -597,7 +588,7 @@ mod tests {
     fn unknown_descriptors_without_proc_have_no_note() {
         let mut t = Tracker::new(None);
         let read = record(9, "read", [0, 0, 1, 0, 0, 0], 1);
-        let n = t.event(&Event::Syscall(read, Captures::NONE)).unwrap();
+        let n = t.event(&Event::Syscall(read, Captures::NONE));
         assert!(n.is_empty());
     }
 }
