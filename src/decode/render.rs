@@ -17,6 +17,17 @@ pub fn put_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
+/// `v` in decimal, zero-padded to `WIDTH` digits (`v` must fit).
+pub fn put_padded<const WIDTH: usize>(out: &mut Vec<u8>, v: u64) {
+    let mut digits = [b'0'; WIDTH];
+    let mut n = v;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend_from_slice(&digits);
+}
+
 /// `v` in decimal, with a `-` when negative.
 pub fn put_i64(out: &mut Vec<u8>, v: i64) {
     if v < 0 {

@@ -52,13 +52,7 @@ impl Clock {
         }
         out.extend_from_slice(&self.cached);
         out.push(b'.');
-        let mut digits = [b'0'; 9];
-        let mut n = nsec;
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-        out.extend_from_slice(&digits);
+        crate::decode::render::put_padded::<9>(out, nsec.into());
         out.push(b'Z');
     }
 }

@@ -69,9 +69,7 @@ fn args(
                     }
                     _ => {
                         render::text(v, out);
-                        if notes.is_some() {
-                            fd_note(notes, name, out);
-                        }
+                        fd_note(notes, name, out);
                     }
                 }
             }
@@ -168,14 +166,7 @@ pub fn event(
             out.extend_from_slice(b" <");
             render::put_u64(out, d / 1_000_000_000);
             out.push(b'.');
-            let us = (d % 1_000_000_000) / 1000;
-            let mut digits = [b'0'; 6];
-            let mut n = us;
-            for slot in digits.iter_mut().rev() {
-                *slot = b'0' + (n % 10) as u8;
-                n /= 10;
-            }
-            out.extend_from_slice(&digits);
+            render::put_padded::<6>(out, (d % 1_000_000_000) / 1000);
             out.extend_from_slice(b">\n");
         }
         Event::Exec { filename, argv, .. } => {
