@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use libbpf_rs::OpenObject;
 
 use crate::capture::reader::{Reader, ReaderStats, Waker};
 use crate::cli::{Format, TraceArgs};
@@ -129,8 +128,7 @@ fn open_output(args: &TraceArgs) -> anyhow::Result<Box<dyn Write + Send>> {
 }
 
 fn check_ring_size(bytes: u64) -> anyhow::Result<u32> {
-    // SAFETY: sysconf has no memory-safety preconditions.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u64;
+    let page = u64::from(crate::capture::ring::page_size());
     if bytes < page || !bytes.is_power_of_two() || bytes > (1 << 30) {
         return Err(user(
             Kind::Usage,
@@ -177,24 +175,33 @@ fn config(
     }
 }
 
+/// Forks a launched command, held at its gate (started before the BPF
+/// programs load, so its fork overlaps with loading).
+fn spawn(target: &Target) -> anyhow::Result<Option<launch::Held>> {
+    let Target::Command(argv) = target else {
+        return Ok(None);
+    };
+    launch::become_subreaper()?;
+    launch::spawn_held(argv).map(Some)
+}
+
 /// Registers what to watch, before the programs are attached so nothing is
-/// missed; a launched command is returned held at its gate.
+/// missed; a launched command must be waiting at its gate.
 fn register(
     skel: &TracerSkel<'_>,
     target: &Target,
+    held: Option<&launch::Held>,
     features: Features,
-) -> anyhow::Result<Option<launch::Held>> {
+) -> anyhow::Result<()> {
     match target {
-        Target::Command(argv) => {
-            launch::become_subreaper()?;
-            let child = launch::spawn_held(argv)?;
+        Target::Command(_) => {
+            let child = held.context("the launched command was not started")?;
             child.wait_at_gate()?;
             loader::watch(skel, child.pid)?;
             if features.task_btf {
                 loader::mark_watched(skel, child.pid, false)
                     .context("marking the launched command")?;
             }
-            return Ok(Some(child));
         }
         Target::Pids(pids) => {
             for &pid in pids {
@@ -208,7 +215,7 @@ fn register(
         }
         Target::All => {}
     }
-    Ok(None)
+    Ok(())
 }
 
 fn formatter(args: &TraceArgs) -> Formatter {
@@ -383,6 +390,10 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     preflight::check()?;
     let out = open_output(&args)?;
     let setup_started = Instant::now();
+    // The command's fork, the ring's creation and the object's preparation
+    // overlap (see loader::PendingRing).
+    let held = spawn(&target)?;
+    let ring = loader::spawn_ring(ring_bytes);
     loader::set_verbose(args.verbose);
 
     let mut features = Features::probe();
@@ -393,9 +404,11 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         features.bpf_loop = false;
     }
     let cfg = config(&args, &target, &selection, ring_bytes, features);
-    let mut object = MaybeUninit::<OpenObject>::uninit();
-    let mut skel = loader::load(&mut object, &cfg)?;
-    let held = register(&skel, &target, features)?;
+    let mut object = MaybeUninit::uninit();
+    let prepared = loader::prepare(&mut object, &cfg)?;
+    let ring = ring.finish()?;
+    let mut skel = prepared.load(&ring)?;
+    register(&skel, &target, held.as_ref(), features)?;
     loader::attach(&mut skel)?;
     if cfg.storage_marks_watched {
         mark_running_threads(&skel, &watched_pids(&target))?;
@@ -425,13 +438,6 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         cpu: stats::cpu_times(),
     };
     let tracker = tracker(&args, held.as_ref().map(|c| c.pid));
-    let mut reaper = None;
-    if let Some(child) = held {
-        let waker = waker.clone();
-        reaper = Some(launch::spawn_reaper(child.pid, move || waker.wake())?);
-        child.release()?;
-    }
-
     let bss: *const crate::kernel::types::bss = skel
         .maps
         .bss_data
@@ -439,10 +445,14 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         .context("BPF object has no .bss")?;
     // SAFETY: the skeleton (and so its .bss mapping) outlives `reader`.
     let counters = unsafe { Counters::new(bss) };
-    let ring = loader::handle(&skel.maps.events)?;
     let watched = loader::handle(&skel.maps.watched)?;
     let sink = Annotate::new(pipeline.sink(), tracker);
-    let mut reader = Reader::new(&ring, counters, sink, waker)?;
+    let mut reader = Reader::new(ring, counters, sink, waker.clone())?;
+    let mut reaper = None;
+    if let Some(child) = held {
+        reaper = Some(launch::spawn_reaper(child.pid, move || waker.wake())?);
+        child.release()?;
+    }
     let mut policy = StopPolicy {
         write_failed,
         interrupted,
@@ -451,9 +461,9 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         interrupted_at: None,
         last_watch_check: Instant::now(),
     };
-    reader.run(|| policy.should_stop())?;
+    reader.run(|| policy.should_stop());
     loader::detach(&mut skel);
-    let rstats = reader.finish()?;
+    let rstats = reader.finish();
     let finished = pipeline.finish()?;
     let mut write_result = finished.result;
     let per_syscall = Stats::per_syscall_from(&finished.counts);

@@ -1,6 +1,7 @@
 //! Capture: drain the BPF ring buffer on our own epoll loop and hand ordered batches downstream.
 pub mod order;
 pub mod reader;
+pub mod ring;
 
 #[cfg(test)]
 pub use order::Orderer;

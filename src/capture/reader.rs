@@ -3,17 +3,14 @@
 //! The kernel submits without waking us (see `ringbuf_flags()` in
 //! bpf/tracer.bpf.c), so this loop wakes on its own every `POLL_INTERVAL`,
 //! or earlier when the kernel forces a wakeup because a backlog built up.
-use std::cell::RefCell;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::rc::Rc;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use libbpf_rs::{MapCore, RingBuffer, RingBufferBuilder};
-
 use super::order::{BatchSink, OrderStats, Orderer};
+use super::ring::Ring;
 use crate::kernel::counters::{Counters, Snapshot};
+use anyhow::Context;
 
 /// Longest time an event waits in the ring before we look (output latency bound).
 pub const POLL_INTERVAL: Duration = Duration::from_millis(10);
@@ -63,56 +60,55 @@ impl Waker {
     }
 }
 
-/// epoll data tag of the waker (libbpf tags its rings 0..n).
+/// epoll data tags of the ring and of the waker.
+const RING_TAG: u64 = 0;
 const WAKER_TAG: u64 = u64::MAX;
 
+fn epoll_add(epoll: &OwnedFd, fd: BorrowedFd<'_>, tag: u64) -> std::io::Result<()> {
+    let mut ev = libc::epoll_event {
+        events: libc::EPOLLIN as u32,
+        u64: tag,
+    };
+    // SAFETY: adding a live descriptor to our live epoll instance.
+    let rc = unsafe {
+        libc::epoll_ctl(
+            epoll.as_raw_fd(),
+            libc::EPOLL_CTL_ADD,
+            fd.as_raw_fd(),
+            &mut ev,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 pub struct Reader<'a, S: BatchSink> {
-    ring: RingBuffer<'a>,
+    ring: Ring,
+    epoll: OwnedFd,
     waker: Waker,
-    orderer: Rc<RefCell<Orderer<S>>>,
+    orderer: Orderer<S>,
     counters: Counters<'a>,
     stats: ReaderStats,
 }
 
 impl<'a, S: BatchSink + 'a> Reader<'a, S> {
-    pub fn new(
-        map: &'a dyn MapCore,
-        counters: Counters<'a>,
-        sink: S,
-        waker: Waker,
-    ) -> anyhow::Result<Self> {
-        let orderer = Rc::new(RefCell::new(Orderer::new(sink, BATCH_ITEMS)));
-        let cb_orderer = Rc::clone(&orderer);
-        let mut builder = RingBufferBuilder::new();
-        builder
-            .add(map, move |record: &[u8]| {
-                cb_orderer.borrow_mut().push(record);
-                0
-            })
-            .context("setting up the ring buffer consumer")?;
-        let ring = builder
-            .build()
-            .context("setting up the ring buffer consumer")?;
-        let mut ev = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: WAKER_TAG,
-        };
-        // SAFETY: adding our eventfd to the ring's live epoll instance.
-        let rc = unsafe {
-            libc::epoll_ctl(
-                ring.epoll_fd(),
-                libc::EPOLL_CTL_ADD,
-                waker.0.as_raw_fd(),
-                &mut ev,
-            )
-        };
-        if rc != 0 {
-            return Err(std::io::Error::last_os_error()).context("epoll_ctl(eventfd)");
+    pub fn new(ring: Ring, counters: Counters<'a>, sink: S, waker: Waker) -> anyhow::Result<Self> {
+        // SAFETY: plain epoll creation; the result is checked.
+        let epoll = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if epoll < 0 {
+            return Err(std::io::Error::last_os_error()).context("epoll_create1");
         }
+        // SAFETY: a fresh descriptor we own.
+        let epoll = unsafe { OwnedFd::from_raw_fd(epoll) };
+        epoll_add(&epoll, ring.as_fd(), RING_TAG).context("epoll_ctl(ring buffer)")?;
+        epoll_add(&epoll, waker.0.as_fd(), WAKER_TAG).context("epoll_ctl(eventfd)")?;
         Ok(Reader {
             ring,
+            epoll,
             waker,
-            orderer,
+            orderer: Orderer::new(sink, BATCH_ITEMS),
             counters,
             stats: ReaderStats::default(),
         })
@@ -121,10 +117,10 @@ impl<'a, S: BatchSink + 'a> Reader<'a, S> {
     /// Waits up to `timeout` for a wakeup; EINTR counts as a timeout.
     fn wait(&mut self, timeout: Duration) {
         let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 2];
-        // SAFETY: epoll_fd is the ring's live epoll instance; `evs` has room for 2.
+        // SAFETY: our live epoll instance; `evs` has room for 2.
         let n = unsafe {
             libc::epoll_wait(
-                self.ring.epoll_fd(),
+                self.epoll.as_raw_fd(),
                 evs.as_mut_ptr(),
                 2,
                 timeout.as_millis() as i32,
@@ -143,39 +139,35 @@ impl<'a, S: BatchSink + 'a> Reader<'a, S> {
 
     /// One drain of the ring, then gap settlement and a flush downstream.
     /// Returns true when it stopped at `PASS_RECORDS` with more probably waiting.
-    fn pass(&mut self, final_pass: bool) -> anyhow::Result<bool> {
+    fn pass(&mut self, final_pass: bool) -> bool {
         let horizon = self.counters.snapshot().next_seq;
-        let n = self.ring.consume_raw_n(PASS_RECORDS);
-        if n < 0 {
-            return Err(std::io::Error::from_raw_os_error(-n)).context("reading the ring buffer");
-        }
+        let orderer = &mut self.orderer;
+        let n = self
+            .ring
+            .consume(PASS_RECORDS, |record| orderer.push(record));
         let snap = self.counters.snapshot();
         self.orderer
-            .borrow_mut()
             .end_pass(Instant::now(), horizon, snap.lost, final_pass);
-        Ok(n as usize >= PASS_RECORDS)
+        n >= PASS_RECORDS
     }
 
     /// Drains until `stop` says so; the caller then detaches and calls `finish`.
-    pub fn run(&mut self, mut should_stop: impl FnMut() -> bool) -> anyhow::Result<()> {
+    pub fn run(&mut self, mut should_stop: impl FnMut() -> bool) {
         let mut backlog = false;
-        loop {
-            if should_stop() {
-                return Ok(());
-            }
+        while !should_stop() {
             if !backlog {
                 self.wait(POLL_INTERVAL);
             }
-            backlog = self.pass(false)?;
+            backlog = self.pass(false);
         }
     }
 
     /// Final drain after the programs are detached: every hole left is a loss.
-    pub fn finish(mut self) -> anyhow::Result<ReaderStats> {
-        while self.pass(false)? {}
-        self.pass(true)?;
-        self.stats.order = self.orderer.borrow().stats();
+    pub fn finish(mut self) -> ReaderStats {
+        while self.pass(false) {}
+        self.pass(true);
+        self.stats.order = self.orderer.stats();
         self.stats.kernel = self.counters.snapshot();
-        Ok(self.stats)
+        self.stats
     }
 }

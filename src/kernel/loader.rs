@@ -5,11 +5,13 @@ use anyhow::Context;
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapCore, MapFlags, OpenObject};
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 
-use super::tracer_skel::{types, TracerSkel, TracerSkelBuilder};
+use super::tracer_skel::{types, OpenTracerSkel, TracerSkel, TracerSkelBuilder};
+use crate::capture::ring::{page_size, Ring};
 use crate::decode::{syscalls, table};
 use crate::error::{user, Kind};
+use libbpf_rs::AsRawLibbpf;
 
 /// Everything the kernel programs need to know before load.
 #[derive(Debug, Clone)]
@@ -73,11 +75,93 @@ pub(crate) fn kernel_error(what: &str, err: libbpf_rs::Error) -> anyhow::Error {
     )
 }
 
-/// Opens, configures and loads the tracer; nothing is attached yet.
+/// The event ring, being created and mapped on its own thread.
+///
+/// The kernel allocates, zeroes and charges every page of a ring buffer when
+/// it creates it: about 6 ms for the default 32 MiB on this cgroup-v1 VM, and
+/// 1 ms more to map it. On a second thread that overlaps with libbpf parsing
+/// the kernel's BTF and relocating the object (see `prepare`).
+pub struct PendingRing {
+    bytes: u32,
+    thread: std::thread::JoinHandle<anyhow::Result<Ring>>,
+}
+
+/// Starts creating a ring buffer of `bytes` (a checked power of two).
+pub fn spawn_ring(bytes: u32) -> PendingRing {
+    PendingRing {
+        bytes,
+        thread: std::thread::spawn(move || Ring::create(bytes)),
+    }
+}
+
+impl PendingRing {
+    /// The finished ring; if its thread failed, one more try here, whose
+    /// error is the one reported.
+    pub fn finish(self) -> anyhow::Result<Ring> {
+        match self.thread.join() {
+            Ok(Ok(ring)) => Ok(ring),
+            _ => Ring::create(self.bytes),
+        }
+    }
+}
+
+/// A tracer object prepared for loading (BTF relocated, maps created) whose
+/// event ring is a one-page stand-in, to be replaced by the real one.
+pub struct Prepared<'obj>(OpenTracerSkel<'obj>);
+
+/// Opens, configures and prepares the tracer around a stand-in event ring.
+pub fn prepare<'obj>(
+    object: &'obj mut MaybeUninit<OpenObject>,
+    cfg: &Config,
+) -> anyhow::Result<Prepared<'obj>> {
+    let mut open = open(object, cfg, page_size())?;
+    let obj = open.open_object_mut().as_libbpf_object().as_ptr();
+    // SAFETY: an opened object, not prepared yet; load() goes on from the
+    // prepared state.
+    let rc = unsafe { libbpf_rs::libbpf_sys::bpf_object__prepare(obj) };
+    if rc != 0 {
+        let err = libbpf_rs::Error::from_raw_os_error(-rc);
+        return Err(kernel_error("loading the BPF programs", err));
+    }
+    Ok(Prepared(open))
+}
+
+impl<'obj> Prepared<'obj> {
+    /// Installs `ring` as the event ring and loads the programs: they refer
+    /// to the map by the descriptor number libbpf gave it, so the ring takes
+    /// that number (the stand-in is closed, and the kernel frees it).
+    pub fn load(self, ring: &Ring) -> anyhow::Result<TracerSkel<'obj>> {
+        let open = self.0;
+        // SAFETY: a map of a prepared object: its descriptor is open.
+        let slot = unsafe {
+            libbpf_rs::libbpf_sys::bpf_map__fd(open.maps.events.as_libbpf_object().as_ptr())
+        };
+        // SAFETY: dup3 onto a descriptor libbpf owns and goes on owning.
+        if slot < 0 || unsafe { libc::dup3(ring.as_fd().as_raw_fd(), slot, libc::O_CLOEXEC) } < 0 {
+            return Err(std::io::Error::last_os_error()).context("installing the ring buffer");
+        }
+        open.load()
+            .map_err(|e| kernel_error("loading the BPF programs", e))
+    }
+}
+
+/// Opens, configures and loads the tracer with a ring of `cfg.ring_bytes`;
+/// nothing is attached yet.
 pub fn load<'obj>(
     object: &'obj mut MaybeUninit<OpenObject>,
     cfg: &Config,
 ) -> anyhow::Result<TracerSkel<'obj>> {
+    open(object, cfg, cfg.ring_bytes)?
+        .load()
+        .map_err(|e| kernel_error("loading the BPF programs", e))
+}
+
+/// Opens the tracer and writes its configuration, with an event ring of `ring_bytes`.
+fn open<'obj>(
+    object: &'obj mut MaybeUninit<OpenObject>,
+    cfg: &Config,
+    ring_bytes: u32,
+) -> anyhow::Result<OpenTracerSkel<'obj>> {
     let mut open = TracerSkelBuilder::default()
         .open(object)
         .map_err(|e| kernel_error("opening the BPF object", e))?;
@@ -125,10 +209,9 @@ pub fn load<'obj>(
     unused.map_err(|e| kernel_error("configuring the entry-state map", e))?;
     open.maps
         .events
-        .set_max_entries(cfg.ring_bytes)
+        .set_max_entries(ring_bytes)
         .map_err(|e| kernel_error("sizing the ring buffer", e))?;
-    open.load()
-        .map_err(|e| kernel_error("loading the BPF programs", e))
+    Ok(open)
 }
 
 /// Attaches every program (tp_btf: no tracefs needed).
