@@ -6,6 +6,13 @@ use libbpf_cargo::SkeletonBuilder;
 
 const PROGRAMS: &[&str] = &["tracer", "ph", "floor", "probe"];
 
+/// FNV-1a, 64 bits: a stable fingerprint of a build output.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 fn main() {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
@@ -41,6 +48,14 @@ fn main() {
         }
         if let Err(e) = builder.build_and_generate(&skel) {
             panic!("building {}: {e:#}", src.display());
+        }
+        if *prog == "tracer" {
+            // Keys the runtime cache of kernel types (src/kernel/core_btf.rs).
+            let bytes = std::fs::read(&skel).expect("read the tracer skeleton");
+            println!(
+                "cargo:rustc-env=AIF_TRACER_OBJECT_HASH={:016x}",
+                fnv1a(&bytes)
+            );
         }
     }
 

@@ -404,8 +404,9 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         features.bpf_loop = false;
     }
     let cfg = config(&args, &target, &selection, ring_bytes, features);
-    let mut object = MaybeUninit::uninit();
-    let prepared = loader::prepare(&mut object, &cfg)?;
+    let mut objects: loader::Slots = [MaybeUninit::uninit(), MaybeUninit::uninit()];
+    let mut prepared = loader::prepare(&mut objects, &cfg)?;
+    let cache_writer = prepared.take_cache_writer();
     let ring = ring.finish()?;
     let mut skel = prepared.load(&ring)?;
     register(&skel, &target, held.as_ref(), features)?;
@@ -471,5 +472,8 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         write_result = write_summary(args.format, &per_syscall, finished.out);
     }
     report(&args, &start, &finished.counts, &rstats, per_syscall)?;
+    if let Some(writer) = cache_writer {
+        let _ = writer.join();
+    }
     exit_status(write_result, reaper)
 }

@@ -7,6 +7,7 @@ use libbpf_rs::{MapCore, MapFlags, OpenObject};
 
 use std::os::fd::{AsFd, AsRawFd};
 
+use super::core_btf;
 use super::tracer_skel::{types, OpenTracerSkel, TracerSkel, TracerSkelBuilder};
 use crate::capture::ring::{page_size, Ring};
 use crate::decode::{syscalls, table};
@@ -34,8 +35,18 @@ pub struct Config {
     pub storage_marks_watched: bool,
 }
 
+/// --verbose: libbpf's messages and our notes on loading.
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn note(msg: std::fmt::Arguments<'_>) {
+    if VERBOSE.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("ai-forensics: {msg}");
+    }
+}
+
 /// Routes libbpf's own messages to stderr only when asked to.
 pub fn set_verbose(verbose: bool) {
+    VERBOSE.store(verbose, std::sync::atomic::Ordering::Relaxed);
     if verbose {
         libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Debug, |_, msg: String| {
             eprint!("libbpf: {msg}")
@@ -107,14 +118,63 @@ impl PendingRing {
 
 /// A tracer object prepared for loading (BTF relocated, maps created) whose
 /// event ring is a one-page stand-in, to be replaced by the real one.
-pub struct Prepared<'obj>(OpenTracerSkel<'obj>);
+pub struct Prepared<'obj> {
+    open: OpenTracerSkel<'obj>,
+    /// Writing the kernel-type cache, after a start that found none.
+    cache_writer: Option<std::thread::JoinHandle<()>>,
+}
 
-/// Opens, configures and prepares the tracer around a stand-in event ring.
-pub fn prepare<'obj>(
+/// Room for the tracer object: a start whose cached kernel types fail
+/// opens it a second time without them.
+pub type Slots = [MaybeUninit<OpenObject>; 2];
+
+/// Opens, configures and prepares the tracer around a stand-in event ring,
+/// relocated against the cached kernel types when there are some (see
+/// `core_btf`); otherwise they are cached in the background for next time.
+pub fn prepare<'obj>(slots: &'obj mut Slots, cfg: &Config) -> anyhow::Result<Prepared<'obj>> {
+    let [first, second] = slots;
+    let cache = core_btf::Cache::locate();
+    let mut stale = None;
+    if let Some(path) = cache.as_ref().and_then(core_btf::Cache::existing) {
+        match prepare_with(first, cfg, Some(&path)) {
+            Ok(prepared) => {
+                note(format_args!("kernel types from {}", path.to_string_lossy()));
+                return Ok(prepared);
+            }
+            Err(e) => stale = Some((path, e)),
+        }
+    }
+    let mut prepared = prepare_with(second, cfg, None)?;
+    if let Some((path, e)) = stale {
+        eprintln!(
+            "ai-forensics: note: the cached kernel types in {} did not load ({e:#}); made anew",
+            path.to_string_lossy()
+        );
+    }
+    if let Some(cache) = cache {
+        let obj = prepared.open.open_object_mut().as_libbpf_object().as_ptr();
+        // SAFETY: the object's own BTF, valid while the object is.
+        let names = unsafe { core_btf::local_names(libbpf_rs::libbpf_sys::bpf_object__btf(obj)) };
+        prepared.cache_writer = Some(std::thread::spawn(move || match cache.write(&names) {
+            Ok(()) => note(format_args!(
+                "kernel types cached in {}",
+                cache.path().display()
+            )),
+            Err(e) => {
+                note(format_args!("kernel types not cached: {e:#}"));
+                cache.discard();
+            }
+        }));
+    }
+    Ok(prepared)
+}
+
+fn prepare_with<'obj>(
     object: &'obj mut MaybeUninit<OpenObject>,
     cfg: &Config,
+    core_btf: Option<&std::ffi::CStr>,
 ) -> anyhow::Result<Prepared<'obj>> {
-    let mut open = open(object, cfg, page_size())?;
+    let mut open = open(object, cfg, page_size(), core_btf)?;
     let obj = open.open_object_mut().as_libbpf_object().as_ptr();
     // SAFETY: an opened object, not prepared yet; load() goes on from the
     // prepared state.
@@ -123,15 +183,25 @@ pub fn prepare<'obj>(
         let err = libbpf_rs::Error::from_raw_os_error(-rc);
         return Err(kernel_error("loading the BPF programs", err));
     }
-    Ok(Prepared(open))
+    Ok(Prepared {
+        open,
+        cache_writer: None,
+    })
 }
 
 impl<'obj> Prepared<'obj> {
+    /// The thread writing the kernel-type cache, if this start makes it; it
+    /// takes a few milliseconds, and is joined before the tracer exits so
+    /// that even a short trace leaves the cache behind.
+    pub fn take_cache_writer(&mut self) -> Option<std::thread::JoinHandle<()>> {
+        self.cache_writer.take()
+    }
+
     /// Installs `ring` as the event ring and loads the programs: they refer
     /// to the map by the descriptor number libbpf gave it, so the ring takes
     /// that number (the stand-in is closed, and the kernel frees it).
     pub fn load(self, ring: &Ring) -> anyhow::Result<TracerSkel<'obj>> {
-        let open = self.0;
+        let open = self.open;
         // SAFETY: a map of a prepared object: its descriptor is open.
         let slot = unsafe {
             libbpf_rs::libbpf_sys::bpf_map__fd(open.maps.events.as_libbpf_object().as_ptr())
@@ -151,19 +221,27 @@ pub fn load<'obj>(
     object: &'obj mut MaybeUninit<OpenObject>,
     cfg: &Config,
 ) -> anyhow::Result<TracerSkel<'obj>> {
-    open(object, cfg, cfg.ring_bytes)?
+    open(object, cfg, cfg.ring_bytes, None)?
         .load()
         .map_err(|e| kernel_error("loading the BPF programs", e))
 }
 
 /// Opens the tracer and writes its configuration, with an event ring of `ring_bytes`.
+/// `core_btf` is a BTF file to relocate against instead of the kernel's own.
 fn open<'obj>(
     object: &'obj mut MaybeUninit<OpenObject>,
     cfg: &Config,
     ring_bytes: u32,
+    core_btf: Option<&std::ffi::CStr>,
 ) -> anyhow::Result<OpenTracerSkel<'obj>> {
+    let opts = libbpf_rs::libbpf_sys::bpf_object_open_opts {
+        sz: std::mem::size_of::<libbpf_rs::libbpf_sys::bpf_object_open_opts>() as _,
+        // libbpf copies the path.
+        btf_custom_path: core_btf.map_or(std::ptr::null(), |p| p.as_ptr()),
+        ..Default::default()
+    };
     let mut open = TracerSkelBuilder::default()
-        .open(object)
+        .open_opts(opts, object)
         .map_err(|e| kernel_error("opening the BPF object", e))?;
     let rodata = open
         .maps

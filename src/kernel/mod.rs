@@ -1,4 +1,5 @@
 //! Kernel side: the generated skeletons, pre-flight checks, and configure/load/attach.
+pub mod core_btf;
 pub mod counters;
 pub mod features;
 pub mod loader;

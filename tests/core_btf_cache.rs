@@ -1,0 +1,103 @@
+//! The per-boot cache of kernel types for CO-RE (src/kernel/core_btf.rs):
+//! a first start makes it, the next uses it, a damaged one is made anew, and
+//! the programs are relocated exactly as against the whole kernel BTF.
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+/// Runs `trace --verbose -- BIN ARGS` with the cache in `dir` ("" turns it
+/// off); returns (stdout, stderr).
+fn traced(dir: &str, command: &[&str]) -> (String, String) {
+    let out = Command::new(BIN)
+        .env("AI_FORENSICS_RUNTIME_DIR", dir)
+        .args(["trace", "--verbose", "--"])
+        .args(command)
+        .output()
+        .expect("running the tracer");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(3), "exit status; stderr:\n{stderr}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+/// libbpf's account of each patched instruction, without BTF type ids.
+fn relocations(stderr: &str) -> Vec<String> {
+    let ids = regex::Regex::new(r"\[\d+\]").unwrap();
+    let mut v: Vec<String> = stderr
+        .lines()
+        .filter(|l| l.contains("patched insn"))
+        .map(|l| ids.replace_all(l, "").into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn cache_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+/// Syscall names in order, per process.
+fn calls(stdout: &str) -> Vec<String> {
+    Events::parse(stdout)
+        .syscalls()
+        .iter()
+        .map(|e| e["syscall"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn made_once_then_used_with_the_same_relocations() {
+    let known = Fixture::build("known");
+    let cmd = [known.path(), "5"];
+    let dir = TempDir::new("corebtf");
+    let cache_dir = dir.join("run");
+    let cache = cache_dir.to_str().unwrap();
+
+    let (_, plain) = traced("", &cmd);
+    assert!(!plain.contains("kernel types"), "cache off: {plain}");
+
+    let (cold_out, cold) = traced(cache, &cmd);
+    assert!(cold.contains("kernel types cached in"), "{cold}");
+    let files = cache_files(&cache_dir);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(name.starts_with("tracer-core-") && name.ends_with(".btf"), "{name}");
+    let raw = std::fs::read(&files[0]).unwrap();
+    assert_eq!(&raw[..2], &0xeb9fu16.to_ne_bytes(), "BTF magic");
+
+    let (warm_out, warm) = traced(cache, &cmd);
+    assert!(warm.contains("kernel types from"), "{warm}");
+    let want = relocations(&plain);
+    assert!(want.len() > 10, "libbpf reported relocations: {want:?}");
+    assert_eq!(relocations(&cold), want);
+    assert_eq!(relocations(&warm), want);
+    assert_eq!(calls(&warm_out), calls(&cold_out));
+    assert_eq!(Events::parse(&warm_out).count("getppid"), 5);
+}
+
+#[test]
+fn a_damaged_cache_is_made_anew() {
+    let known = Fixture::build("known");
+    let cmd = [known.path(), "2"];
+    let dir = TempDir::new("corebtf-bad");
+    let cache = dir.path().to_str().unwrap();
+    traced(cache, &cmd);
+    let files = cache_files(dir.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    std::fs::write(&files[0], b"not BTF").unwrap();
+
+    let (out, stderr) = traced(cache, &cmd);
+    assert_eq!(Events::parse(&out).count("getppid"), 2);
+    assert!(
+        stderr.contains("did not load") && stderr.contains("made anew"),
+        "{stderr}"
+    );
+    let raw = std::fs::read(&files[0]).unwrap();
+    assert_eq!(&raw[..2], &0xeb9fu16.to_ne_bytes(), "rewritten");
+    let (_, again) = traced(cache, &cmd);
+    assert!(again.contains("kernel types from"), "{again}");
+}
