@@ -65,7 +65,10 @@ fn made_once_then_used_with_the_same_relocations() {
     let files = cache_files(&cache_dir);
     assert_eq!(files.len(), 1, "{files:?}");
     let name = files[0].file_name().unwrap().to_str().unwrap().to_owned();
-    assert!(name.starts_with("tracer-core-") && name.ends_with(".btf"), "{name}");
+    assert!(
+        name.starts_with("tracer-core-") && name.ends_with(".btf"),
+        "{name}"
+    );
     let raw = std::fs::read(&files[0]).unwrap();
     assert_eq!(&raw[..2], &0xeb9fu16.to_ne_bytes(), "BTF magic");
 
