@@ -444,7 +444,7 @@ def print_report(workloads, summary, modes, args, warnings):
           " private RSS <= %d MB (per-event targets judged at >= %dk events)."
           " CPU/event = tracer (user+system) CPU over its whole life"
           " / events; 'excl. start-up' subtracts the median CPU of tracing /bin/true."
-          " Peak RSS counts the ring buffer pages twice (double mapping)." % (
+          " Peak RSS includes the ring buffer pages the tracer has read." % (
               CPU_PER_EVENT_TARGET_NS, WAKEUPS_PER_1K_TARGET, PRIVATE_TARGET_KB // 1024,
               PER_EVENT_MIN_EVENTS // 1000))
     if "floor_record" in modes and "traced" in modes:
