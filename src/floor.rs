@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
-use libbpf_rs::{OpenObject, RingBufferBuilder};
+use libbpf_rs::OpenObject;
 
+use crate::capture::ring::Ring;
 use crate::error::{user, Kind};
 use crate::kernel::floor_skel::{types, FloorSkelBuilder};
 use crate::kernel::{loader, preflight};
@@ -63,25 +64,17 @@ pub fn run(record: bool, command: &[std::ffi::OsString]) -> anyhow::Result<u8> {
             status
         });
         if record {
-            let counted = std::cell::Cell::new(0u64);
-            let mut builder = RingBufferBuilder::new();
-            builder
-                .add(&skel.maps.floor_events, |_| {
-                    counted.set(counted.get() + 1);
-                    0
-                })
-                .context("reading the floor ring buffer")?;
-            let ring = builder.build().context("reading the floor ring buffer")?;
+            use std::os::fd::AsFd;
+            let mut ring = Ring::of_map(skel.maps.floor_events.as_fd())?;
             // Drained on a timer, never woken per record: the tracer's terms.
             loop {
                 let last = done.load(Ordering::SeqCst);
-                ring.consume().context("draining the floor ring buffer")?;
+                records += ring.consume(usize::MAX, |_| {}) as u64;
                 if last {
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(10));
             }
-            records = counted.get();
         }
         Ok(waiter.join().unwrap_or(0))
     })?;

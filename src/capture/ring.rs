@@ -118,6 +118,35 @@ impl Ring {
         Self::map(fd, bytes).context("mapping the ring buffer")
     }
 
+    /// Maps a ring buffer map someone else created (a skeleton's).
+    pub fn of_map(map: BorrowedFd<'_>) -> anyhow::Result<Self> {
+        let fd = map
+            .try_clone_to_owned()
+            .context("duplicating a ring buffer map")?;
+        let mut info = libbpf_rs::libbpf_sys::bpf_map_info::default();
+        let mut len = std::mem::size_of_val(&info) as u32;
+        // SAFETY: `info` is a bpf_map_info of `len` bytes; the result is checked.
+        let rc = unsafe {
+            libbpf_rs::libbpf_sys::bpf_map_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len)
+        };
+        if rc != 0 || info.type_ != libbpf_rs::libbpf_sys::BPF_MAP_TYPE_RINGBUF {
+            anyhow::bail!("map {} is not a ring buffer (error {rc})", fd.as_raw_fd());
+        }
+        Self::map(fd, info.max_entries).context("mapping the ring buffer")
+    }
+
+    /// Waits up to `timeout` for the kernel to signal records (EINTR and
+    /// timeouts return alike; the caller consumes either way).
+    pub fn wait(&self, timeout: std::time::Duration) {
+        let mut p = libc::pollfd {
+            fd: self.fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut p, 1, timeout.as_millis().min(i32::MAX as u128) as i32) };
+    }
+
     fn map(fd: OwnedFd, bytes: u32) -> std::io::Result<Self> {
         let page = page_size() as usize;
         let consumer = Mapping::new(fd.as_fd(), page, true, 0)?;

@@ -2,17 +2,19 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::mem::MaybeUninit;
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use libbpf_rs::{OpenObject, RingBufferBuilder};
+use libbpf_rs::OpenObject;
 use serde_json::{json, Value};
 
 use super::control::{Request, Response, Server, Target};
 use super::profile::{self, status_word, Profile, ProfileKey, ProfileName, Settings};
 use super::store::{self, Store};
+use crate::capture::ring::Ring;
 use crate::cli::DaemonArgs;
 use crate::error::{user, Kind};
 use crate::kernel::ph::{self as kph, Config, Scope};
@@ -172,21 +174,9 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<u8> {
         socket_path.display()
     );
 
-    let records = std::rc::Rc::new(std::cell::RefCell::new(Vec::<Vec<u8>>::new()));
-    let ring_map = loader_handle(&d.skel)?;
-    let mut builder = RingBufferBuilder::new();
-    {
-        let records = std::rc::Rc::clone(&records);
-        builder
-            .add(&ring_map, move |r: &[u8]| {
-                records.borrow_mut().push(r.to_vec());
-                0
-            })
-            .context("setting up the pH ring buffer consumer")?;
-    }
-    let ring = builder
-        .build()
+    let mut ring = Ring::of_map(d.skel.maps.events.as_fd())
         .context("setting up the pH ring buffer consumer")?;
+    let mut batch = Vec::<Vec<u8>>::new();
 
     let mut next_save = Instant::now() + args.save_interval;
     let mut result = Ok(());
@@ -198,8 +188,9 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<u8> {
         if done {
             break;
         }
-        let _ = ring.poll(if reaper.is_some() { COMMAND_TICK } else { TICK });
-        let batch = std::mem::take(&mut *records.borrow_mut());
+        ring.wait(if reaper.is_some() { COMMAND_TICK } else { TICK });
+        batch.clear();
+        ring.consume(usize::MAX, |r| batch.push(r.to_vec()));
         if let Err(e) = d.handle_records(&batch) {
             result = Err(e);
             break;
@@ -213,8 +204,8 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<u8> {
         }
     }
     kph::detach(&mut d.skel);
-    let _ = ring.consume();
-    let batch = std::mem::take(&mut *records.borrow_mut());
+    batch.clear();
+    ring.consume(usize::MAX, |r| batch.push(r.to_vec()));
     if result.is_ok() {
         result = d.handle_records(&batch);
     }
@@ -239,10 +230,6 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<u8> {
         Some(_) => Ok(130),
         None => Ok(0),
     }
-}
-
-fn loader_handle(skel: &PhSkel<'_>) -> anyhow::Result<libbpf_rs::MapHandle> {
-    libbpf_rs::MapHandle::try_from(&skel.maps.events).context("duplicating the pH ring buffer")
 }
 
 impl Daemon<'_> {
