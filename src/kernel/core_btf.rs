@@ -14,6 +14,10 @@
 //! at boot; the boot id in the name covers a /run that persists), keyed by a
 //! hash of the BPF object. `AI_FORENSICS_RUNTIME_DIR` moves it; set empty, it
 //! turns the cache off.
+//!
+//! Only vmlinux types are copied: libbpf does not look into module BTF when
+//! it is given a file, so a relocation against a module's type would need
+//! that module's types here too.
 use std::collections::{HashMap, HashSet};
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
