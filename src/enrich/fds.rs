@@ -5,7 +5,7 @@
 //! (stdin of a launched command, everything of an attached process) and
 //! kernel objects without a path (pipes, sockets) are looked up once in
 //! `/proc/PID/fd`, which is best effort: the process may have moved on.
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 use super::Notes;
@@ -74,7 +74,7 @@ impl Tracker {
     /// `proc_root`: normally `Some("/proc")`; `None` never reads it.
     pub fn new(proc_root: Option<String>) -> Self {
         Tracker {
-            procs: HashMap::new(),
+            procs: HashMap::default(),
             proc_root,
         }
     }
