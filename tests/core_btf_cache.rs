@@ -104,3 +104,25 @@ fn a_damaged_cache_is_made_anew() {
     let (_, again) = traced(cache, &cmd);
     assert!(again.contains("kernel types from"), "{again}");
 }
+
+#[test]
+fn an_unwritable_cache_directory_only_costs_the_cache() {
+    let known = Fixture::build("known");
+    // A directory that cannot be made: under a regular file.
+    let dir = TempDir::new("corebtf-ro");
+    let file = dir.join("file");
+    std::fs::write(&file, b"").unwrap();
+    let cache = file.join("run");
+    let (out, stderr) = traced(cache.to_str().unwrap(), &[known.path(), "3"]);
+    assert_eq!(Events::parse(&out).count("getppid"), 3);
+    assert!(stderr.contains("kernel types not cached"), "{stderr}");
+    // Without --verbose nothing is said about it.
+    let quiet = Command::new(BIN)
+        .env("AI_FORENSICS_RUNTIME_DIR", &cache)
+        .args(["trace", "-o", "/dev/null", "--", known.path(), "3"])
+        .output()
+        .unwrap();
+    assert_eq!(quiet.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&quiet.stderr);
+    assert!(!text.contains("kernel types"), "{text}");
+}
