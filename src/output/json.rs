@@ -28,6 +28,16 @@ impl<'a> Line<'a> {
         Line { out }
     }
 
+    /// Continues an object opened elsewhere: fields only, no `end`.
+    pub fn fragment(out: &'a mut Vec<u8>) -> Self {
+        Line { out }
+    }
+
+    /// The buffer, to append fields rendered earlier.
+    pub fn buf(&mut self) -> &mut Vec<u8> {
+        self.out
+    }
+
     /// Writes a key literal from [`key!`] and returns the buffer for its value.
     pub fn raw(&mut self, key: &str) -> &mut Vec<u8> {
         self.out.extend_from_slice(key.as_bytes());

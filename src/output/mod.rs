@@ -28,7 +28,15 @@ pub struct Formatter {
     events: bool,
     /// Reused for each call's decoded arguments (see [`table::recycle`]).
     args: table::Args<'static>,
+    /// The last header's `,"pid":..,"tid":..,"ppid":..,"uid":..,"comm":".."`
+    /// and whose it is: consecutive events mostly come from one thread.
+    identity: (Option<Identity>, Vec<u8>),
+    /// `,"syscall":"name","nr":N` by syscall number, built on first use.
+    call_names: Vec<Vec<u8>>,
 }
+
+/// What the identity part of a header is made of.
+type Identity = (u32, u32, u32, u32, [i8; 16]);
 
 /// `{"k":"v",...}` from string pairs.
 fn json_map<'a>(o: &mut Vec<u8>, pairs: impl Iterator<Item = (&'a str, &'a str)>) {
@@ -144,6 +152,8 @@ impl Formatter {
             string_limit,
             events: true,
             args: Vec::new(),
+            identity: (None, Vec::new()),
+            call_names: Vec::new(),
         }
     }
 
@@ -204,24 +214,53 @@ impl Formatter {
         o.push(b'"');
         self.clock.write_rfc3339(h.ts_ns, o);
         o.push(b'"');
-        l.u64(key!("pid"), h.pid.into())
-            .u64(key!("tid"), h.tid.into())
-            .u64(key!("ppid"), h.ppid.into())
-            .u64(key!("uid"), h.uid.into())
-            .bytes(key!("comm"), comm_bytes(&h.comm));
+        let who = (h.pid, h.tid, h.ppid, h.uid, h.comm);
+        let (last, bytes) = &mut self.identity;
+        if *last != Some(who) {
+            bytes.clear();
+            let mut part = json::Line::fragment(bytes);
+            part.u64(key!("pid"), h.pid.into())
+                .u64(key!("tid"), h.tid.into())
+                .u64(key!("ppid"), h.ppid.into())
+                .u64(key!("uid"), h.uid.into())
+                .bytes(key!("comm"), comm_bytes(&h.comm));
+            *last = Some(who);
+        }
+        l.buf().extend_from_slice(bytes);
         l
+    }
+
+    /// Writes `,"syscall":"name","nr":N`, cached for the numbers a
+    /// selection can hold (a malformed record's can be anything).
+    fn call_name(&mut self, nr: u32, out: &mut Vec<u8>) {
+        let write = |o: &mut Vec<u8>| {
+            let mut name = String::new();
+            json::Line::fragment(o)
+                .str(key!("syscall"), syscall_name(nr, &mut name))
+                .u64(key!("nr"), nr.into());
+        };
+        let i = nr as usize;
+        if i >= decode::syscalls::SELECTION_BITS {
+            return write(out);
+        }
+        if i >= self.call_names.len() {
+            self.call_names.resize(i + 1, Vec::new());
+        }
+        let slot = &mut self.call_names[i];
+        if slot.is_empty() {
+            write(slot);
+        }
+        out.extend_from_slice(slot);
     }
 
     fn json_event(&mut self, ev: &Event<'_>, notes: Option<&Notes>, out: &mut Vec<u8>) {
         match ev {
             Event::Syscall(e, caps) => {
-                let mut name = String::new();
                 let call = call_of(e, *caps, self.string_limit);
                 let decoded =
                     table::decode_call_into(&call, table::recycle(std::mem::take(&mut self.args)));
                 let mut l = self.header("syscall", &e.hdr, out);
-                l.str(key!("syscall"), syscall_name(e.nr, &mut name))
-                    .u64(key!("nr"), e.nr.into());
+                self.call_name(e.nr, l.buf());
                 if let Some(d) = &decoded {
                     let o = l.raw(key!("args"));
                     o.push(b'{');
@@ -364,6 +403,47 @@ mod tests {
             assert_eq!(v["syscall"], "open");
             assert_eq!(v["raw_args"], serde_json::json!(["0x1", "0xdead", "0x3"]));
         }
+    }
+
+    /// The cached parts of a header follow the thread and the call.
+    #[test]
+    fn headers_of_interleaved_threads_and_calls() {
+        let mut f = Formatter::new(Format::Json, Clock::with_offset(0), 32);
+        let mut out = vec![];
+        let mut expect = vec![];
+        for (tid, nr, comm) in [
+            (101, 39, b'a'),
+            (101, 39, b'a'),
+            (102, 0, b'a'),
+            (101, 1, b'a'),
+            (101, 1, b'b'),
+            (101, 5000, b'b'),
+        ] {
+            let mut hdr = header(tid);
+            hdr.comm[0] = comm as i8;
+            let e = types::syscall_event {
+                hdr,
+                nr,
+                ..Default::default()
+            };
+            f.event(&Event::Syscall(e, decode::Captures::NONE), None, &mut out);
+            expect.push((tid, nr, comm));
+        }
+        let lines: Vec<serde_json::Value> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), expect.len());
+        for (v, (tid, nr, comm)) in lines.iter().zip(expect) {
+            assert_eq!(v["tid"], tid, "{v}");
+            assert_eq!(v["nr"], nr, "{v}");
+            assert_eq!(v["comm"], format!("{}y", comm as char), "{v}");
+            assert_eq!(v["pid"], 100);
+        }
+        assert_eq!(lines[5]["syscall"], "syscall_5000");
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(lines[2]["syscall"], "read");
     }
 
     #[test]
