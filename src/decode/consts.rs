@@ -406,20 +406,12 @@ pub fn mode_text(v: u32) -> Text {
 
 /// C's `%#03o`: a leading 0, at least three characters (`000`, `007`, `0644`).
 fn octal(out: &mut Text, v: u32) {
-    let mut buf = [b'0'; 14];
-    let mut i = buf.len();
-    let mut n = v;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n & 7) as u8;
-        n >>= 3;
-        if n == 0 {
-            break;
-        }
+    let mut buf = [0; 23];
+    let digits = super::render::octal(v.into(), &mut buf);
+    if digits.len() < 3 {
+        out.push('0');
     }
-    // The leading 0, and one more when there is a single digit.
-    i -= if buf.len() - i == 1 { 2 } else { 1 };
-    out.extend(buf[i..].iter().map(|&d| char::from(d)));
+    out.push_str(std::str::from_utf8(digits).expect("octal digits are ASCII"));
 }
 
 /// A mode with file-type bits (`mknod`): `S_IFCHR|0600`, `S_IFREG|S_ISUID|0755`.

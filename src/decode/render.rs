@@ -54,15 +54,29 @@ pub fn push_hex(out: &mut Vec<u8>, v: u64) {
     put_hex_digits(out, v);
 }
 
-/// `0{v:o}`: `0644`, `00`.
-fn push_octal(out: &mut Vec<u8>, v: u64) {
+/// `0{v:o}` (`0644`, `00`) written at the end of `buf`; returns it.
+pub fn octal(v: u64, buf: &mut [u8; 23]) -> &[u8] {
     let digits = (64 - (v | 1).leading_zeros() as usize).div_ceil(3);
-    let buf = grow(out, digits + 1);
+    let start = buf.len() - digits - 1;
+    buf[start] = b'0';
     let mut n = v;
-    for b in buf[1..].iter_mut().rev() {
+    for b in buf[start + 1..].iter_mut().rev() {
         *b = b'0' + (n & 7) as u8;
         n >>= 3;
     }
+    &buf[start..]
+}
+
+fn push_octal(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(octal(v, &mut [0; 23]));
+}
+
+/// `s` between quotes, as it is (the caller knows it needs no escapes).
+fn quoted_copy(out: &mut Vec<u8>, s: &[u8]) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s);
+    out.push(b'"');
 }
 
 fn hex(out: &mut Vec<u8>, v: u64) {
@@ -229,10 +243,7 @@ pub fn plain_ascii(s: &[u8]) -> bool {
 /// through serde_json (invalid UTF-8 becomes U+FFFD).
 pub fn json_string(out: &mut Vec<u8>, s: &[u8]) {
     if plain_ascii(s) {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s);
-        out.push(b'"');
+        quoted_copy(out, s);
     } else {
         serde_json::to_writer(&mut *out, &String::from_utf8_lossy(s))
             .expect("writing to a Vec cannot fail");
@@ -253,14 +264,10 @@ pub fn json_hex(out: &mut Vec<u8>, v: u64) {
 /// Bytes as a JSON string when they are UTF-8, else `{"hex":"..."}`.
 fn json_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     if plain_ascii(bytes) {
-        out.reserve(bytes.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(bytes);
-        out.push(b'"');
-        return;
+        return quoted_copy(out, bytes);
     }
     match std::str::from_utf8(bytes) {
-        Ok(s) => json_str(out, s),
+        Ok(s) => serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail"),
         Err(_) => {
             const DIGITS: &[u8; 16] = b"0123456789abcdef";
             out.extend_from_slice(b"{\"hex\":\"");

@@ -88,8 +88,7 @@ fn u16_at(b: &[u8], at: usize) -> Option<u16> {
 pub fn quote(bytes: &[u8]) -> String {
     let mut out = Vec::with_capacity(bytes.len() + 2);
     quote_into(&mut out, bytes);
-    // quote_into writes printable ASCII only: never lossy.
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).expect("quote_into writes printable ASCII only")
 }
 
 /// [`quote`] appended to `out`.
