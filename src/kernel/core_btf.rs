@@ -6,10 +6,10 @@
 //! tracer's four (task_struct, mm_struct, linux_binprm, signal_struct). Given
 //! a BTF file with just those types (`btf_custom_path`), it searches that.
 //!
-//! The file holds every kernel struct, union and enum named like one of the
-//! object's own, with everything they embed; pointers become `void *`, which
-//! CO-RE matches like any pointer, so relocations come out as they would
-//! against the whole kernel BTF. It is made on a background thread after a
+//! The file holds every kernel struct, union, enum and typedef named like one
+//! of the object's own, with everything they embed; pointers become `void *`,
+//! which CO-RE matches like any pointer, so relocations come out as they
+//! would against the whole kernel BTF. It is made on a background thread after a
 //! start that had no file, and lives in `/run/ai-forensics` (a tmpfs, emptied
 //! at boot; the boot id in the name covers a /run that persists), keyed by a
 //! hash of the BPF object. `AI_FORENSICS_RUNTIME_DIR` moves it; set empty, it
@@ -136,7 +136,16 @@ impl Btf {
     }
 }
 
-/// The struct, union and enum names of a BPF object's own BTF.
+/// The kinds a CO-RE relocation can start from by name: a field's struct or
+/// union, an enum's value, a named type (`bpf_core_type_exists` on a typedef).
+fn is_root(kind: u32) -> bool {
+    matches!(
+        kind,
+        KIND_STRUCT | KIND_UNION | KIND_ENUM | KIND_ENUM64 | KIND_TYPEDEF
+    )
+}
+
+/// The struct, union, enum and typedef names of a BPF object's own BTF.
 ///
 /// # Safety
 /// `btf` is a valid libbpf BTF object (or NULL).
@@ -149,7 +158,7 @@ pub unsafe fn local_names(btf: *const sys::btf) -> HashSet<Vec<u8>> {
     unsafe {
         for id in 1..sys::btf__type_cnt(btf) {
             let t = TypeRef::new(btf, id);
-            if matches!(t.kind(), KIND_STRUCT | KIND_UNION | KIND_ENUM | KIND_ENUM64) {
+            if is_root(t.kind()) {
                 let name = t.name();
                 if !name.is_empty() {
                     names.insert(essential_name(name).to_vec());
@@ -441,9 +450,7 @@ fn extract(src: &Btf, dst: Btf, names: &HashSet<Vec<u8>>) -> anyhow::Result<Vec<
     for id in 1..count {
         // SAFETY: as above.
         let t = unsafe { TypeRef::new(src.0, id) };
-        if matches!(t.kind(), KIND_STRUCT | KIND_UNION | KIND_ENUM | KIND_ENUM64)
-            && names.contains(t.name())
-        {
+        if is_root(t.kind()) && names.contains(t.name()) {
             copier.copy(id)?;
             found += 1;
         }
