@@ -65,7 +65,8 @@ enum capture_kind {
 	CAP_NONE = 0,
 	CAP_STR = 1, /* NUL-terminated string at the argument */
 	CAP_BUF = 2, /* bytes at the argument; length from `len_arg` */
-	CAP_FIXED = 3, /* `size` bytes at the argument (a struct) */
+	CAP_FIXED = 3, /* `size` bytes `skip` bytes past the argument (a
+			* struct, or the part of one that is shown) */
 	/* Plan: the execve family, `arg` being the path (argv and envp
 	 * follow). Records: after a success, three CAP_EXEC values (the new
 	 * image's path, its argv block, the environment size as a __u32);
@@ -113,6 +114,7 @@ struct capture_spec {
 	__u8 len_ptr_arg; /* CAP_LEN_PTR: argument holding the int pointer */
 	__u8 len_mul; /* CAP_BUF: the length counts elements of this size (0: bytes) */
 	__u16 size; /* CAP_FIXED: bytes; CAP_BUF: upper bound (0: none) */
+	__u16 skip; /* CAP_FIXED: bytes of the struct before the ones read */
 };
 
 /* Sizes user space needs too (enums reach it through BTF; #defines do not). */

@@ -648,6 +648,7 @@ static __always_inline int capture_one(struct capture_scratch *s,
 	if (spec.kind == CAP_FIXED) {
 		len = spec.size;
 		limit = AIF_CAPTURE_MAX;
+		ptr += spec.skip;
 	} else {
 		len = capture_len(&spec, st, ret);
 		limit = spec.flags & CAP_F_LIMIT ? string_limit : AIF_CAPTURE_MAX;

@@ -5,7 +5,7 @@
 //! marker, and a trailing partial array element an item saying so.
 
 use std::fmt::Write as _;
-use std::mem::size_of;
+use std::mem::{offset_of, size_of};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::consts::{self, uapi};
@@ -54,6 +54,59 @@ fn read<T: Plain>(b: &[u8]) -> Option<T> {
     // SAFETY: `b` has at least `size_of::<T>()` readable bytes,
     // `read_unaligned` needs no alignment, and `T: Plain` accepts any bits.
     Some(unsafe { std::ptr::read_unaligned(b.as_ptr().cast::<T>()) })
+}
+
+/// The bytes of a struct the kernel reads for a decoder that shows only some
+/// of its fields, as strace does by default (`{st_mode=..., st_size=...,
+/// ...}`): records stay small and the kernel copies less.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Part {
+    /// Bytes of the struct before the part.
+    pub skip: u16,
+    /// Bytes in the part.
+    pub size: u16,
+}
+
+impl Part {
+    /// The smallest part holding each of `fields` (offset, size) of a struct.
+    const fn spanning(fields: &[(usize, usize)]) -> Part {
+        let (mut start, mut end) = (usize::MAX, 0);
+        let mut i = 0;
+        while i < fields.len() {
+            let (off, size) = fields[i];
+            if off < start {
+                start = off;
+            }
+            if off + size > end {
+                end = off + size;
+            }
+            i += 1;
+        }
+        Part {
+            skip: start as u16,
+            size: (end - start) as u16,
+        }
+    }
+}
+
+/// A `T` of which `b` holds `part`; the other bytes zero.
+fn read_part<T: Plain>(b: &[u8], part: Part) -> Option<T> {
+    let (skip, size) = (usize::from(part.skip), usize::from(part.size));
+    if b.len() < size || skip + size > size_of::<T>() {
+        return None;
+    }
+    // SAFETY: `T: Plain` makes all-zero bytes a valid `T`.
+    let mut value: T = unsafe { std::mem::zeroed() };
+    // SAFETY: `skip + size` is within `T` and `b` has `size` bytes (both
+    // checked above); a local cannot overlap the borrowed slice.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            b.as_ptr(),
+            (&mut value as *mut T).cast::<u8>().add(skip),
+            size,
+        );
+    }
+    Some(value)
 }
 
 /// A `T` from `b`, zero-filling the bytes `b` lacks (for structs the kernel
@@ -269,10 +322,17 @@ fn sockaddr_nl(b: &[u8], nl: libc::sockaddr_nl) -> Vec<(&'static str, Value<'_>)
 // ---------------------------------------------------------------------------
 // File status
 
+/// What [`stat`] reads of a `struct stat`: st_mode, st_rdev and st_size.
+pub const STAT_SHOWN: Part = Part::spanning(&[
+    (offset_of!(libc::stat, st_mode), size_of::<libc::mode_t>()),
+    (offset_of!(libc::stat, st_rdev), size_of::<libc::dev_t>()),
+    (offset_of!(libc::stat, st_size), size_of::<libc::off_t>()),
+]);
+
 /// `struct stat` (`newfstatat`, `fstat`): `{st_mode=S_IFREG|0644, st_size=1234, ...}`;
 /// character and block devices show `st_rdev=makedev(0x1, 0x3)` instead of the size.
 pub fn stat(b: &[u8]) -> Value<'_> {
-    let Some(st) = read::<libc::stat>(b) else {
+    let Some(st) = read_part::<libc::stat>(b, STAT_SHOWN) else {
         return short("struct stat");
     };
     let fields = vec![
@@ -296,11 +356,19 @@ fn makedev(dev: libc::dev_t) -> Value<'static> {
     }
 }
 
+/// What [`statx`] reads of a `struct statx`: stx_mask to stx_size.
+pub const STATX_SHOWN: Part = Part::spanning(&[
+    (offset_of!(libc::statx, stx_mask), size_of::<u32>()),
+    (offset_of!(libc::statx, stx_attributes), size_of::<u64>()),
+    (offset_of!(libc::statx, stx_mode), size_of::<u16>()),
+    (offset_of!(libc::statx, stx_size), size_of::<u64>()),
+]);
+
 /// `struct statx`: `{stx_mask=STATX_ALL|STATX_MNT_ID, stx_attributes=0,
 /// stx_mode=S_IFREG|0644, stx_size=1234, ...}`; the mode and size only when
 /// `stx_mask` says the kernel filled them.
 pub fn statx(b: &[u8]) -> Value<'_> {
-    let Some(stx) = read::<libc::statx>(b) else {
+    let Some(stx) = read_part::<libc::statx>(b, STATX_SHOWN) else {
         return short("struct statx");
     };
     let mut fields = Vec::with_capacity(4);
@@ -677,6 +745,12 @@ mod tests {
         unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), size_of::<T>()) }.to_vec()
     }
 
+    /// The bytes of `part` of `v`, as the kernel captures them.
+    fn part_of<T: Plain>(v: &T, part: Part) -> Vec<u8> {
+        let skip = usize::from(part.skip);
+        bytes_of(v)[skip..skip + usize::from(part.size)].to_vec()
+    }
+
     #[test]
     fn quote_escapes_like_strace() {
         assert_eq!(quote(b"a\0b"), r#""a\0b""#);
@@ -898,12 +972,17 @@ mod tests {
         st.st_mode = mode;
         st.st_size = size;
         st.st_rdev = rdev;
-        bytes_of(&st)
+        st.st_ino = 77;
+        st.st_mtime = 1;
+        part_of(&st, STAT_SHOWN)
     }
 
     #[test]
     fn stat_structs() {
         assert_eq!(size_of::<libc::stat>(), 144);
+        // st_mode .. st_size of x86_64's layout, not its 144 bytes.
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(STAT_SHOWN, Part { skip: 24, size: 32 });
         assert_eq!(
             stat(&stat_bytes(0o100644, 1234, 0)),
             Value::Struct {
@@ -928,7 +1007,7 @@ mod tests {
             }
         );
         assert_eq!(
-            stat(&stat_bytes(0o100644, 1, 0)[..100]),
+            stat(&stat_bytes(0o100644, 1, 0)[..usize::from(STAT_SHOWN.size) - 1]),
             text("<short struct stat>")
         );
         assert_eq!(stat(&[]), text("<short struct stat>"));
@@ -941,7 +1020,9 @@ mod tests {
         stx.stx_mask = 0x1fff;
         stx.stx_mode = 0o100644;
         stx.stx_size = 1221;
-        let b = bytes_of(&stx);
+        stx.stx_ino = 77;
+        assert_eq!(STATX_SHOWN, Part { skip: 0, size: 48 });
+        let b = part_of(&stx, STATX_SHOWN);
         assert_eq!(
             statx(&b),
             Value::Struct {
@@ -955,11 +1036,11 @@ mod tests {
             }
         );
         stx.stx_mask = libc::STATX_MTIME;
-        match statx(&bytes_of(&stx)) {
+        match statx(&part_of(&stx, STATX_SHOWN)) {
             Value::Struct { fields, .. } => assert_eq!(fields.len(), 2),
             other => panic!("{other:?}"),
         }
-        assert_eq!(statx(&b[..255]), text("<short struct statx>"));
+        assert_eq!(statx(&b[..47]), text("<short struct statx>"));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
+use super::structs::Part;
 use super::value::Value;
 use super::{consts, structs, syscalls, Captured, Captures};
 use super::{CAP_BUF, CAP_COUNT, CAP_EXEC, CAP_FIXED, CAP_STR, CAP_STRV, CAP_STRV_SLOT};
@@ -71,6 +72,9 @@ pub enum Dec {
     In(u16, MemFn),
     /// A fixed-size struct the call fills in (success only).
     Out(u16, MemFn),
+    /// A struct the call fills in, of which the kernel reads only the part
+    /// the decoder shows (success only).
+    OutPart(Part, MemFn),
     /// An array of `count × size` bytes passed in, count from a `Len`.
     ArrIn(Len, u8, MemFn),
     /// An array the call fills in, `count × size` bytes (success only).
@@ -183,8 +187,8 @@ const fn custom(name: &'static str, args: &'static [Dec], f: CustomFn, named: bo
 
 use Dec::*;
 
-const STAT: u16 = std::mem::size_of::<libc::stat>() as u16;
-const STATX: u16 = std::mem::size_of::<libc::statx>() as u16;
+const STAT: Part = structs::STAT_SHOWN;
+const STATX: Part = structs::STATX_SHOWN;
 const TIMESPEC: u16 = std::mem::size_of::<libc::timespec>() as u16;
 const RLIMIT: u16 = std::mem::size_of::<libc::rlimit64>() as u16;
 /// The kernel's `struct sigaction` (handler, flags, restorer, 8-byte mask).
@@ -192,7 +196,11 @@ const KSIGACTION: u16 = 32;
 /// The kernel's sigset_t.
 const KSIGSET: u16 = 8;
 const SYSINFO: u16 = std::mem::size_of::<libc::sysinfo>() as u16;
-const UTSNAME: u16 = std::mem::size_of::<libc::utsname>() as u16;
+/// What [`utsname`] shows: sysname and nodename.
+const UTSNAME: Part = Part {
+    skip: 0,
+    size: 2 * UTS_FIELD as u16,
+};
 const EPOLL_EVENT: u8 = std::mem::size_of::<libc::epoll_event>() as u8;
 const POLLFD: u8 = std::mem::size_of::<libc::pollfd>() as u8;
 const OPEN_HOW: u16 = 24;
@@ -219,12 +227,17 @@ pub static SPECS: &[Spec] = &[
     spec("creat", &[Path, Mode]),
     spec("close", &[Fd]),
     spec("close_range", &[Fd, Fd, Hex]),
-    spec("stat", &[Path, Out(STAT, structs::stat)]),
-    spec("lstat", &[Path, Out(STAT, structs::stat)]),
-    spec("fstat", &[Fd, Out(STAT, structs::stat)]),
+    spec("stat", &[Path, OutPart(STAT, structs::stat)]),
+    spec("lstat", &[Path, OutPart(STAT, structs::stat)]),
+    spec("fstat", &[Fd, OutPart(STAT, structs::stat)]),
     spec(
         "newfstatat",
-        &[Dirfd, Path, Out(STAT, structs::stat), Reg(consts::at_flags)],
+        &[
+            Dirfd,
+            Path,
+            OutPart(STAT, structs::stat),
+            Reg(consts::at_flags),
+        ],
     ),
     spec(
         "statx",
@@ -233,7 +246,7 @@ pub static SPECS: &[Spec] = &[
             Path,
             Reg(consts::statx_flags),
             Reg(consts::statx_mask),
-            Out(STATX, structs::statx),
+            OutPart(STATX, structs::statx),
         ],
     ),
     spec("access", &[Path, Reg(consts::access_mode)]),
@@ -362,7 +375,7 @@ pub static SPECS: &[Spec] = &[
     spec("setpgid", &[Int, Int]),
     spec("getpgid", &[Int]),
     spec("getsid", &[Int]),
-    spec("uname", &[Out(UTSNAME, utsname)]),
+    spec("uname", &[OutPart(UTSNAME, utsname)]),
     spec("sysinfo", &[Out(SYSINFO, structs::sysinfo)]),
     // --- memory
     spec_ret(
@@ -630,6 +643,11 @@ fn captures_for(i: usize, dec: &Dec) -> Vec<types::capture_spec> {
         BufOut(len) | HexOut(len) => vec![buf(i, len, F_OK | F_LIMIT)],
         In(size, _) => vec![fixed(i, size, 0)],
         Out(size, _) => vec![fixed(i, size, F_OK)],
+        OutPart(part, _) => {
+            let mut c = fixed(i, part.size, F_OK);
+            c.skip = part.skip;
+            vec![c]
+        }
         ArrIn(len, size, _) | ArrOut(len, size, _) => {
             let mut c = buf(i, len, 0);
             if matches!(dec, ArrOut(..)) {
@@ -765,7 +783,7 @@ fn arg_value<'a>(call: &Call<'a>, i: usize, dec: &Dec) -> Option<Value<'a>> {
             },
             other => other,
         },
-        In(_, f) | Out(_, f) => mem_value(call, i, call.cap(i, CAP_FIXED), f),
+        In(_, f) | Out(_, f) | OutPart(_, f) => mem_value(call, i, call.cap(i, CAP_FIXED), f),
         ArrIn(_, _, f) | ArrOut(_, _, f) => mem_value(call, i, call.cap(i, CAP_BUF), f),
         Clone3 => clone3_with_result(
             call,
@@ -1196,14 +1214,16 @@ fn open_how(b: &[u8]) -> Value<'_> {
 }
 
 /// struct utsname: strace shows the first two fields.
+/// The size of each string in struct utsname.
+const UTS_FIELD: usize = 65;
+
 fn utsname(b: &[u8]) -> Value<'_> {
-    const FIELD: usize = 65;
     let field = |n: usize| -> Value {
-        let f = b.get(n * FIELD..(n + 1) * FIELD).unwrap_or(&[]);
+        let f = b.get(n * UTS_FIELD..(n + 1) * UTS_FIELD).unwrap_or(&[]);
         let end = f.iter().position(|&c| c == 0).unwrap_or(f.len());
         Value::str(&f[..end])
     };
-    if b.len() < 2 * FIELD {
+    if b.len() < 2 * UTS_FIELD {
         return Value::Text("???".into());
     }
     Value::Struct {
@@ -1511,6 +1531,34 @@ mod tests {
         // A header cut short.
         assert!(Captures::new(&[1, 2, 3]).is_err());
         assert!(Captures::new(&[]).is_ok());
+    }
+
+    #[test]
+    fn only_the_shown_part_of_a_stat_is_read() {
+        let nr = syscalls::number("newfstatat").unwrap();
+        let (_, caps) = plan().into_iter().find(|(n, _)| *n == nr).unwrap();
+        let part = structs::STAT_SHOWN;
+        assert!(caps.iter().any(|c| c.kind == CAP_FIXED
+            && c.arg == 2
+            && (c.skip, c.size) == (part.skip, part.size)));
+        // The record holds the part alone; the decoder places it.
+        // SAFETY: libc::stat is Plain; all zeroes is valid.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        st.st_mode = libc::S_IFREG | 0o600;
+        st.st_size = 5;
+        // SAFETY: a plain struct read as its bytes.
+        let all = unsafe {
+            std::slice::from_raw_parts(
+                (&st as *const libc::stat).cast::<u8>(),
+                size_of::<libc::stat>(),
+            )
+        };
+        let window = &all[usize::from(part.skip)..][..usize::from(part.size)];
+        let raw = records(&[(1, CAP_STR, 0, b"f\0"), (2, CAP_FIXED, 0, window)]);
+        assert_eq!(
+            text_of("newfstatat", [AT_FDCWD, 0x1000, 0x2000, 0, 0, 0], 0, &raw),
+            "AT_FDCWD, \"f\", {st_mode=S_IFREG|0600, st_size=5, ...}, 0"
+        );
     }
 
     #[test]
