@@ -113,6 +113,10 @@ pub fn spawn_held(argv: &[OsString]) -> anyhow::Result<Held> {
             // Rust ignores SIGPIPE; the command must get the default back.
             // Done before the gate so the trace starts with execve.
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            // The tracer's ends: held here too, the gate would never
+            // see end-of-file when the tracer dies before opening it.
+            libc::close(gate_w.as_raw_fd());
+            libc::close(status_r.as_raw_fd());
             let mut b = 0u8;
             let n = libc::read(gate_r.as_raw_fd(), (&mut b as *mut u8).cast(), 1);
             if n != 1 {
@@ -259,6 +263,27 @@ pub fn exit_code_of(status: i32) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tracer_gone_before_the_gate_opens_ends_the_command() {
+        let held = spawn_held(&["sleep".into(), "30".into()]).unwrap();
+        held.wait_at_gate().unwrap();
+        let pid = held.pid as libc::pid_t;
+        // What a tracer that fails to load, or is killed, leaves behind.
+        drop(held);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut status = 0;
+        // SAFETY: polling our own child's exit; `status` is a valid out-pointer.
+        while unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == 0 {
+            if std::time::Instant::now() > deadline {
+                // SAFETY: killing the child this test made.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                panic!("the command still waits at its gate");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(exit_code_of(status), 127, "it exits without running");
+    }
 
     #[test]
     fn wait_status_codes() {
