@@ -154,15 +154,20 @@ struct event_header {
 	__u32 cpu;
 };
 
+/* Variable size: only the call's own `nargs` arguments are sent, so a
+ * record ends at args[nargs] (SYSCALL_EVENT_SIZE). */
 struct syscall_event {
 	struct event_header hdr;
 	__s64 ret;
 	__u64 duration_ns;
-	__u64 args[AIF_SYSCALL_ARGS];
 	__u32 nr;
-	__u32 __pad;
-	/* With EVENT_F_CAPTURES: struct capture records until the end. */
+	__u32 nargs;
+	__u64 args[AIF_SYSCALL_ARGS];
+	/* With EVENT_F_CAPTURES: struct capture records after args[nargs]. */
 };
+
+#define SYSCALL_EVENT_SIZE(nargs) \
+	(__builtin_offsetof(struct syscall_event, args) + (nargs) * sizeof(__u64))
 
 /*
  * Variable size: `data` holds filename_len bytes of the executed path

@@ -38,6 +38,8 @@ const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile bool capture_enabled = false;
 const volatile __u32 string_limit = 32;
 const volatile struct capture_spec capture_plan[AIF_SYSCALL_BITS][AIF_CAPTURES] = {};
+/* How many arguments each syscall takes: records carry only those. */
+const volatile __u8 syscall_nargs[AIF_SYSCALL_BITS] = {};
 /* bpf_loop() exists (5.17+): iovec data is read in its callback, which
  * the verifier checks once (an inline loop would multiply its work). */
 const volatile bool have_bpf_loop = false;
@@ -118,6 +120,10 @@ struct {
 #define CAPTURE_SLOT (sizeof(struct capture) + AIF_CAPTURE_MAX)
 #define CAPTURE_OFF_MASK 16383
 struct capture_scratch {
+	/* The record starts (AIF_SYSCALL_ARGS + 1 - nargs) * 8 bytes in, so
+	 * that its last argument ends where `data` begins; `room` keeps even
+	 * nargs = 7 (see call_nargs()) inside. */
+	__u64 room;
 	struct syscall_event e;
 	__u8 data[CAPTURE_OFF_MASK + 1 + CAPTURE_SLOT];
 	/* The state of the capture loops (bpf_loop callbacks), kept in map
@@ -264,14 +270,45 @@ __noinline int fill_syscall_header(struct event_header *hdr, __u64 seq,
 	return 0;
 }
 
+/* At most 7: a mask, not a test, so that the verifier follows one path
+ * (the loader writes at most AIF_SYSCALL_ARGS; 7 would be a bad record). */
+static __always_inline __u32 call_nargs(__u32 nr)
+{
+	return syscall_nargs[nr & (AIF_SYSCALL_BITS - 1)] & 7;
+}
+
 static __always_inline void emit_syscall(__u32 nr, const __u64 *args,
 					 __u64 ts, __s64 ret, __u64 duration,
 					 __u16 flags)
 {
+	__u32 n = call_nargs(nr);
 	struct syscall_event *e;
 	__u64 seq;
 
-	e = reserve_event(sizeof(*e), &seq);
+	/* A reservation's size must be a constant: one per arity. */
+	switch (n) {
+	case 0:
+		e = reserve_event(SYSCALL_EVENT_SIZE(0), &seq);
+		break;
+	case 1:
+		e = reserve_event(SYSCALL_EVENT_SIZE(1), &seq);
+		break;
+	case 2:
+		e = reserve_event(SYSCALL_EVENT_SIZE(2), &seq);
+		break;
+	case 3:
+		e = reserve_event(SYSCALL_EVENT_SIZE(3), &seq);
+		break;
+	case 4:
+		e = reserve_event(SYSCALL_EVENT_SIZE(4), &seq);
+		break;
+	case 5:
+		e = reserve_event(SYSCALL_EVENT_SIZE(5), &seq);
+		break;
+	default:
+		e = reserve_event(SYSCALL_EVENT_SIZE(6), &seq);
+		break;
+	}
 	if (!e)
 		return;
 	/* The calls that never return are rare: their records keep the probe
@@ -284,9 +321,10 @@ static __always_inline void emit_syscall(__u32 nr, const __u64 *args,
 	e->ret = ret;
 	e->duration_ns = duration;
 	e->nr = nr;
-	e->__pad = 0;
+	e->nargs = n;
 	for (int i = 0; i < AIF_SYSCALL_ARGS; i++)
-		e->args[i] = args[i];
+		if (i < n)
+			e->args[i] = args[i];
 	bpf_ringbuf_submit(e, ringbuf_flags(seq));
 }
 
@@ -848,21 +886,26 @@ static __always_inline void emit_captured(const struct inflight *st, __s64 ret,
 					  __u64 duration)
 {
 	struct capture_scratch *s;
+	struct syscall_event *e;
 	struct capture_spec first;
-	__u32 zero = 0, nr = st->nr;
+	__u32 zero = 0, nr = st->nr, n = call_nargs(nr);
 	__u64 seq, size, off = 0;
 
 	s = bpf_map_lookup_elem(&capture_scratch, &zero);
 	if (!s || nr >= AIF_SYSCALL_BITS)
 		return;
+	e = (void *)s + (AIF_SYSCALL_ARGS + 1 - n) * sizeof(__u64);
 	seq = __sync_fetch_and_add(&next_seq, 1);
-	fill_syscall_header(&s->e.hdr, seq, EVENT_F_CAPTURES, st->ts_ns);
-	s->e.ret = ret;
-	s->e.duration_ns = duration;
-	s->e.nr = nr;
-	s->e.__pad = 0;
+	fill_syscall_header(&e->hdr, seq, EVENT_F_CAPTURES, st->ts_ns);
+	e->ret = ret;
+	e->duration_ns = duration;
+	e->nr = nr;
+	e->nargs = n;
+	/* All six, without a test on n: the verifier would check the rest of
+	 * the program once per value of n. The ones past n land in `data`,
+	 * where the captures overwrite them or the record has ended. */
 	for (int i = 0; i < AIF_SYSCALL_ARGS; i++)
-		s->e.args[i] = st->args[i];
+		e->args[i] = st->args[i];
 
 	first = capture_plan[nr][0];
 	if (first.kind == CAP_EXEC)
@@ -875,10 +918,10 @@ static __always_inline void emit_captured(const struct inflight *st, __s64 ret,
 		off = capture_dirents_call(s, st, ret, &first);
 	else
 		off = capture_args(s, st, ret, nr);
-	size = sizeof(s->e) + off;
-	if (size > sizeof(*s))
-		size = sizeof(*s);
-	if (bpf_ringbuf_output(&events, s, size, ringbuf_flags(seq)))
+	size = SYSCALL_EVENT_SIZE(n) + off;
+	if (size > sizeof(s->data))
+		size = sizeof(s->data);
+	if (bpf_ringbuf_output(&events, e, size, ringbuf_flags(seq)))
 		count_lost_in(lost_events);
 }
 

@@ -96,6 +96,7 @@ impl<'a> Captures<'a> {
     /// The record at the start of `raw` and the bytes it occupies (padded to 8).
     fn first(raw: &[u8]) -> Result<(Captured<'_>, usize), DecodeError> {
         let bad = DecodeError::BadLength {
+            kind: "syscall",
             what: "captured data",
         };
         if raw.len() < CAPTURE_HDR {
@@ -164,6 +165,7 @@ pub enum DecodeError {
     },
     UnknownType(u16),
     BadLength {
+        kind: &'static str,
         what: &'static str,
     },
 }
@@ -175,7 +177,9 @@ impl std::fmt::Display for DecodeError {
                 write!(f, "{kind} record too short: {got} bytes, need {need}")
             }
             DecodeError::UnknownType(t) => write!(f, "unknown record type {t}"),
-            DecodeError::BadLength { what } => write!(f, "exec record: {what} overruns the record"),
+            DecodeError::BadLength { kind, what } => {
+                write!(f, "{kind} record: {what} overruns the record")
+            }
         }
     }
 }
@@ -198,6 +202,34 @@ fn u32_at(raw: &[u8], off: usize) -> u32 {
     u32::from_ne_bytes(raw[off..off + 4].try_into().expect("4 bytes"))
 }
 
+/// A syscall record's fixed part and its `nargs` arguments (the rest zero),
+/// and where they end.
+fn syscall_event(raw: &[u8]) -> Result<(types::syscall_event, usize), DecodeError> {
+    let fixed = offset_of!(types::syscall_event, args);
+    let short = |need| DecodeError::Short {
+        kind: "syscall",
+        need,
+        got: raw.len(),
+    };
+    if raw.len() < fixed {
+        return Err(short(fixed));
+    }
+    let nargs = u32_at(raw, offset_of!(types::syscall_event, nargs)) as usize;
+    let mut e = types::syscall_event::default();
+    if nargs > e.args.len() {
+        return Err(DecodeError::BadLength {
+            kind: "syscall",
+            what: "the argument count",
+        });
+    }
+    let end = fixed + nargs * size_of::<u64>();
+    let bytes = raw.get(..end).ok_or_else(|| short(end))?;
+    // SAFETY: syscall_event is Plain (any bytes are a valid value) and
+    // `end` is within it: `nargs` is at most its number of arguments.
+    unsafe { plain::as_mut_bytes(&mut e)[..end].copy_from_slice(bytes) };
+    Ok((e, end))
+}
+
 /// Decodes one record as it came out of the ring buffer.
 pub fn decode(raw: &[u8]) -> Result<Event<'_>, DecodeError> {
     // Peek at the type without copying the header: most records are
@@ -211,9 +243,9 @@ pub fn decode(raw: &[u8]) -> Result<Event<'_>, DecodeError> {
     }
     match u16_at(raw, offset_of!(types::event_header, r#type)) {
         EVENT_SYSCALL => {
-            let e: types::syscall_event = copy(raw, "syscall")?;
+            let (e, end) = syscall_event(raw)?;
             let captures = if e.hdr.flags & F_CAPTURES != 0 {
-                Captures::new(&raw[size_of::<types::syscall_event>()..])?
+                Captures::new(&raw[end..])?
             } else {
                 Captures::NONE
             };
@@ -237,6 +269,7 @@ pub fn decode(raw: &[u8]) -> Result<Event<'_>, DecodeError> {
             let rest = &raw[data..];
             if flen + alen > rest.len() {
                 return Err(DecodeError::BadLength {
+                    kind: "exec",
                     what: "filename and argv",
                 });
             }
@@ -307,21 +340,42 @@ mod tests {
         unsafe { std::slice::from_raw_parts(v as *const T as *const u8, size_of::<T>()).to_vec() }
     }
 
+    /// A syscall record as the kernel sends it: `nargs` arguments, then `captures`.
+    fn syscall_bytes(ev: &types::syscall_event, captures: &[u8]) -> Vec<u8> {
+        let mut raw = as_bytes(ev);
+        raw.truncate(offset_of!(types::syscall_event, args) + 8 * ev.nargs as usize);
+        raw.extend_from_slice(captures);
+        raw
+    }
+
     #[test]
     fn syscall_roundtrip() {
-        let ev = types::syscall_event {
+        let mut ev = types::syscall_event {
             hdr: header_bytes(EVENT_SYSCALL, 7),
             ret: -2,
             nr: 257,
+            nargs: 2,
+            args: [5, 6, 7, 8, 9, 10],
             ..Default::default()
         };
-        let raw = as_bytes(&ev);
+        ev.hdr.flags = F_CAPTURES;
+        // One capture: arg 1, CAP_STR, no flags, 2 bytes, padded to 8.
+        let mut cap = vec![1, CAP_STR, 0, 0, 2, 0, 0, 0, b'/', 0];
+        cap.resize(16, 0);
+        let raw = syscall_bytes(&ev, &cap);
+        assert_eq!(
+            raw.len(),
+            80 + 2 * 8 + 16,
+            "the arguments past nargs are not sent"
+        );
         match decode(&raw).unwrap() {
-            Event::Syscall(s, _) => {
+            Event::Syscall(s, caps) => {
                 assert_eq!(s.hdr.seq, 7);
                 assert_eq!(s.ret, -2);
                 assert_eq!(s.nr, 257);
+                assert_eq!(s.args, [5, 6, 0, 0, 0, 0]);
                 assert_eq!(comm_bytes(&s.hdr.comm), b"cat");
+                assert_eq!(caps.get(1, CAP_STR).unwrap().data, b"/\0");
             }
             other => panic!("{other:?}"),
         }
@@ -329,14 +383,25 @@ mod tests {
 
     #[test]
     fn truncated_records_are_errors() {
-        let ev = types::syscall_event {
+        let mut ev = types::syscall_event {
             hdr: header_bytes(EVENT_SYSCALL, 1),
+            nargs: 6,
             ..Default::default()
         };
-        let raw = as_bytes(&ev);
+        let raw = syscall_bytes(&ev, &[]);
+        for cut in [raw.len() - 1, offset_of!(types::syscall_event, args) - 1] {
+            assert!(matches!(
+                decode(&raw[..cut]),
+                Err(DecodeError::Short {
+                    kind: "syscall",
+                    ..
+                })
+            ));
+        }
+        ev.nargs = 7;
         assert!(matches!(
-            decode(&raw[..raw.len() - 1]),
-            Err(DecodeError::Short {
+            decode(&as_bytes(&ev)),
+            Err(DecodeError::BadLength {
                 kind: "syscall",
                 ..
             })

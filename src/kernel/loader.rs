@@ -10,7 +10,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use super::core_btf;
 use super::tracer_skel::{types, OpenTracerSkel, TracerSkel, TracerSkelBuilder};
 use crate::capture::ring::{page_size, Ring};
-use crate::decode::{syscalls, table};
+use crate::decode::{self, syscalls, table};
 use crate::error::{user, Kind};
 use libbpf_rs::AsRawLibbpf;
 
@@ -264,6 +264,10 @@ fn open<'obj>(
     // Wake the consumer early only when half the ring is waiting (it is then
     // falling behind); otherwise its timer drains the ring.
     rodata.wakeup_bytes = u64::from(cfg.ring_bytes / 2);
+    // Records carry each call's own arguments only.
+    for (nr, n) in rodata.syscall_nargs.iter_mut().enumerate() {
+        *n = decode::arity(nr as u32) as u8;
+    }
     if cfg.capture {
         rodata.capture_enabled = true;
         rodata.string_limit = cfg.string_limit;
