@@ -134,7 +134,8 @@ pub struct Spec {
 #[derive(Debug, Clone, Copy)]
 pub struct Call<'a> {
     pub nr: u32,
-    pub args: [u64; 6],
+    /// The record's arguments, borrowed: read where the decoder wrote them.
+    pub args: &'a [u64; 6],
     pub ret: i64,
     /// False for calls that never returned (exit_group).
     pub returned: bool,
@@ -1379,7 +1380,7 @@ mod tests {
     fn text_of(name: &str, args: [u64; 6], ret: i64, raw: &[u8]) -> String {
         let call = Call {
             nr: syscalls::number(name).unwrap(),
-            args,
+            args: &args,
             ret,
             returned: true,
             captures: Captures::new(raw).unwrap(),

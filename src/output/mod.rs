@@ -54,13 +54,13 @@ fn json_map<'a>(o: &mut Vec<u8>, pairs: impl Iterator<Item = (&'a str, &'a str)>
 
 /// The decoders' view of a syscall record.
 pub fn call_of<'a>(
-    e: &types::syscall_event,
+    e: &'a types::syscall_event,
     captures: Captures<'a>,
     string_limit: usize,
 ) -> Call<'a> {
     Call {
         nr: e.nr,
-        args: e.args,
+        args: &e.args,
         ret: e.ret,
         returned: e.hdr.flags & decode::F_NORETURN == 0,
         captures,
