@@ -141,10 +141,10 @@ impl<'a, S: BatchSink + 'a> Reader<'a, S> {
     /// Returns true when it stopped at `PASS_RECORDS` with more probably waiting.
     fn pass(&mut self, final_pass: bool) -> bool {
         let horizon = self.counters.snapshot().next_seq;
-        let orderer = &mut self.orderer;
-        let n = self
-            .ring
-            .consume(PASS_RECORDS, |record| orderer.push(record));
+        let (orderer, counters) = (&mut self.orderer, &self.counters);
+        let n = self.ring.consume(PASS_RECORDS, |record| {
+            orderer.push(record, || counters.snapshot().lost)
+        });
         let snap = self.counters.snapshot();
         self.orderer
             .end_pass(Instant::now(), horizon, snap.lost, final_pass);

@@ -263,8 +263,8 @@ mod tests {
         let n = 5000u64;
         // Swap neighbours to exercise reordering too.
         for s in (0..n).step_by(2) {
-            orderer.push(&syscall_record(s + 1));
-            orderer.push(&syscall_record(s));
+            orderer.push(&syscall_record(s + 1), || 0);
+            orderer.push(&syscall_record(s), || 0);
         }
         orderer.end_pass(std::time::Instant::now(), n, 0, true);
         drop(orderer);
