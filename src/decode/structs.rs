@@ -68,6 +68,14 @@ pub struct Part {
 }
 
 impl Part {
+    /// All `size` bytes of a struct.
+    pub const fn whole(size: usize) -> Part {
+        Part {
+            skip: 0,
+            size: size as u16,
+        }
+    }
+
     /// The smallest part holding each of `fields` (offset, size) of a struct.
     const fn spanning(fields: &[(usize, usize)]) -> Part {
         let (mut start, mut end) = (usize::MAX, 0);
@@ -92,33 +100,27 @@ impl Part {
 /// A `T` of which `b` holds `part`; the other bytes zero.
 fn read_part<T: Plain>(b: &[u8], part: Part) -> Option<T> {
     let (skip, size) = (usize::from(part.skip), usize::from(part.size));
-    if b.len() < size || skip + size > size_of::<T>() {
-        return None;
-    }
-    // SAFETY: `T: Plain` makes all-zero bytes a valid `T`.
-    let mut value: T = unsafe { std::mem::zeroed() };
-    // SAFETY: `skip + size` is within `T` and `b` has `size` bytes (both
-    // checked above); a local cannot overlap the borrowed slice.
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            b.as_ptr(),
-            (&mut value as *mut T).cast::<u8>().add(skip),
-            size,
-        );
-    }
-    Some(value)
+    (skip + size <= size_of::<T>())
+        .then(|| b.get(..size))
+        .flatten()
+        .map(|b| placed(b, skip))
 }
 
 /// A `T` from `b`, zero-filling the bytes `b` lacks (for structs the kernel
 /// accepts in shorter, older sizes, and strace reads into a zeroed buffer).
 fn read_padded<T: Plain>(b: &[u8]) -> T {
+    placed(b, 0)
+}
+
+/// A zeroed `T` with (as much of) `b` as fits from byte `at` on.
+fn placed<T: Plain>(b: &[u8], at: usize) -> T {
     // SAFETY: `T: Plain` makes all-zero bytes a valid `T`.
     let mut value: T = unsafe { std::mem::zeroed() };
-    let n = b.len().min(size_of::<T>());
-    // SAFETY: both ranges are `n` bytes long and in bounds (`n` is at most
-    // the size of each), and a local cannot overlap the borrowed slice.
+    let n = b.len().min(size_of::<T>().saturating_sub(at));
+    // SAFETY: `at + n` is within `T` and `b` has at least `n` bytes; a
+    // local cannot overlap the borrowed slice.
     unsafe {
-        std::ptr::copy_nonoverlapping(b.as_ptr(), (&mut value as *mut T).cast::<u8>(), n);
+        std::ptr::copy_nonoverlapping(b.as_ptr(), (&mut value as *mut T).cast::<u8>().add(at), n);
     }
     value
 }

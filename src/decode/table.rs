@@ -68,13 +68,11 @@ pub enum Dec {
     BufOut(Len),
     /// Like `BufOut`, printed in hex escapes (random bytes).
     HexOut(Len),
-    /// A fixed-size struct the caller passes in.
-    In(u16, MemFn),
-    /// A fixed-size struct the call fills in (success only).
-    Out(u16, MemFn),
-    /// A struct the call fills in, of which the kernel reads only the part
-    /// the decoder shows (success only).
-    OutPart(Part, MemFn),
+    /// A struct the caller passes in: the part of it the decoder reads.
+    In(Part, MemFn),
+    /// A struct the call fills in (success only): the part the decoder
+    /// reads, often all of it.
+    Out(Part, MemFn),
     /// An array of `count × size` bytes passed in, count from a `Len`.
     ArrIn(Len, u8, MemFn),
     /// An array the call fills in, `count × size` bytes (success only).
@@ -190,21 +188,22 @@ use Dec::*;
 
 const STAT: Part = structs::STAT_SHOWN;
 const STATX: Part = structs::STATX_SHOWN;
-const TIMESPEC: u16 = std::mem::size_of::<libc::timespec>() as u16;
-const RLIMIT: u16 = std::mem::size_of::<libc::rlimit64>() as u16;
+const TIMESPEC: Part = Part::whole(std::mem::size_of::<libc::timespec>());
+const TIMEVAL: Part = Part::whole(std::mem::size_of::<libc::timeval>());
+const RLIMIT: Part = Part::whole(std::mem::size_of::<libc::rlimit64>());
 /// The kernel's `struct sigaction` (handler, flags, restorer, 8-byte mask).
-const KSIGACTION: u16 = 32;
+const KSIGACTION: Part = Part::whole(32);
 /// The kernel's sigset_t.
-const KSIGSET: u16 = 8;
-const SYSINFO: u16 = std::mem::size_of::<libc::sysinfo>() as u16;
+const KSIGSET: Part = Part::whole(8);
+const SYSINFO: Part = Part::whole(std::mem::size_of::<libc::sysinfo>());
 /// What [`utsname`] shows: sysname and nodename.
-const UTSNAME: Part = Part {
-    skip: 0,
-    size: 2 * UTS_FIELD as u16,
-};
+const UTSNAME: Part = Part::whole(2 * UTS_FIELD);
+/// Two ints (pipe, socketpair) and one (a wait status).
+const INT2: Part = Part::whole(8);
+const INT: Part = Part::whole(4);
 const EPOLL_EVENT: u8 = std::mem::size_of::<libc::epoll_event>() as u8;
 const POLLFD: u8 = std::mem::size_of::<libc::pollfd>() as u8;
-const OPEN_HOW: u16 = 24;
+const OPEN_HOW: Part = Part::whole(24);
 /// The kernel reads at most this many argv strings of a failed execve.
 const STRV_MAX: usize = types::capture_limits::CAP_STRV_MAX.0 as usize;
 
@@ -228,17 +227,12 @@ pub static SPECS: &[Spec] = &[
     spec("creat", &[Path, Mode]),
     spec("close", &[Fd]),
     spec("close_range", &[Fd, Fd, Hex]),
-    spec("stat", &[Path, OutPart(STAT, structs::stat)]),
-    spec("lstat", &[Path, OutPart(STAT, structs::stat)]),
-    spec("fstat", &[Fd, OutPart(STAT, structs::stat)]),
+    spec("stat", &[Path, Out(STAT, structs::stat)]),
+    spec("lstat", &[Path, Out(STAT, structs::stat)]),
+    spec("fstat", &[Fd, Out(STAT, structs::stat)]),
     spec(
         "newfstatat",
-        &[
-            Dirfd,
-            Path,
-            OutPart(STAT, structs::stat),
-            Reg(consts::at_flags),
-        ],
+        &[Dirfd, Path, Out(STAT, structs::stat), Reg(consts::at_flags)],
     ),
     spec(
         "statx",
@@ -247,7 +241,7 @@ pub static SPECS: &[Spec] = &[
             Path,
             Reg(consts::statx_flags),
             Reg(consts::statx_mask),
-            OutPart(STATX, structs::statx),
+            Out(STATX, structs::statx),
         ],
     ),
     spec("access", &[Path, Reg(consts::access_mode)]),
@@ -296,7 +290,7 @@ pub static SPECS: &[Spec] = &[
     spec("umask", &[Mode]),
     spec("mknod", &[Path, Reg(consts::mode_with_type), Hex]),
     spec("mknodat", &[Dirfd, Path, Reg(consts::mode_with_type), Hex]),
-    spec("gettimeofday", &[Out(16, structs::timeval), Ptr]),
+    spec("gettimeofday", &[Out(TIMEVAL, structs::timeval), Ptr]),
     spec("statfs", &[Path, Ptr]),
     spec("fstatfs", &[Fd, Ptr]),
     spec("fsync", &[Fd]),
@@ -323,10 +317,10 @@ pub static SPECS: &[Spec] = &[
     spec("dup", &[Fd]),
     spec("dup2", &[Fd, Fd]),
     spec("dup3", &[Fd, Fd, Reg(consts::dup3_flags)]),
-    spec("pipe", &[Out(8, structs::int_array)]),
+    spec("pipe", &[Out(INT2, structs::int_array)]),
     spec(
         "pipe2",
-        &[Out(8, structs::int_array), Reg(consts::pipe_flags)],
+        &[Out(INT2, structs::int_array), Reg(consts::pipe_flags)],
     ),
     // --- process
     spec("execve", &[ExecPath, Argv, Envp]),
@@ -340,7 +334,7 @@ pub static SPECS: &[Spec] = &[
     spec("vfork", &[]),
     spec(
         "wait4",
-        &[Int, Out(4, wait_status), Reg(consts::wait_options), Ptr],
+        &[Int, Out(INT, wait_status), Reg(consts::wait_options), Ptr],
     ),
     spec("exit", &[Int]),
     spec("exit_group", &[Int]),
@@ -376,7 +370,7 @@ pub static SPECS: &[Spec] = &[
     spec("setpgid", &[Int, Int]),
     spec("getpgid", &[Int]),
     spec("getsid", &[Int]),
-    spec("uname", &[OutPart(UTSNAME, utsname)]),
+    spec("uname", &[Out(UTSNAME, utsname)]),
     spec("sysinfo", &[Out(SYSINFO, structs::sysinfo)]),
     // --- memory
     spec_ret(
@@ -420,7 +414,7 @@ pub static SPECS: &[Spec] = &[
             Reg(consts::socket_domain),
             Reg(consts::socket_type),
             Ctx(socket_protocol),
-            Out(8, structs::int_array),
+            Out(INT2, structs::int_array),
         ],
     ),
     spec("connect", &[Fd, SockIn(2), UInt]),
@@ -503,7 +497,7 @@ pub static SPECS: &[Spec] = &[
             Fd,
             Reg(consts::epoll_ctl_op),
             Fd,
-            In(EPOLL_EVENT as u16, structs::epoll_event),
+            In(Part::whole(EPOLL_EVENT as usize), structs::epoll_event),
         ],
     ),
     spec(
@@ -628,9 +622,10 @@ fn buf(arg: usize, len: Len, flags: u8) -> types::capture_spec {
     c
 }
 
-fn fixed(arg: usize, size: u16, flags: u8) -> types::capture_spec {
+fn fixed(arg: usize, part: Part, flags: u8) -> types::capture_spec {
     let mut c = cap(CAP_FIXED, arg);
-    c.size = size;
+    c.size = part.size;
+    c.skip = part.skip;
     c.flags = flags;
     c
 }
@@ -642,13 +637,8 @@ fn captures_for(i: usize, dec: &Dec) -> Vec<types::capture_spec> {
         PathOut(len) => vec![buf(i, len, F_OK)],
         BufIn(len) => vec![buf(i, len, F_LIMIT)],
         BufOut(len) | HexOut(len) => vec![buf(i, len, F_OK | F_LIMIT)],
-        In(size, _) => vec![fixed(i, size, 0)],
-        Out(size, _) => vec![fixed(i, size, F_OK)],
-        OutPart(part, _) => {
-            let mut c = fixed(i, part.size, F_OK);
-            c.skip = part.skip;
-            vec![c]
-        }
+        In(part, _) => vec![fixed(i, part, 0)],
+        Out(part, _) => vec![fixed(i, part, F_OK)],
         ArrIn(len, size, _) | ArrOut(len, size, _) => {
             let mut c = buf(i, len, 0);
             if matches!(dec, ArrOut(..)) {
@@ -667,7 +657,7 @@ fn captures_for(i: usize, dec: &Dec) -> Vec<types::capture_spec> {
             c.size = SOCKADDR_MAX;
             vec![c]
         }
-        IntInOut => vec![fixed(i, 4, F_OK)],
+        IntInOut => vec![fixed(i, INT, F_OK)],
         // The kernel reads path, argv and envp together (see CAP_EXEC).
         ExecPath => vec![cap(CAP_EXEC, i)],
         Clone3 => vec![buf(i, Len::Arg(i as u8 + 1), 0)],
@@ -784,7 +774,7 @@ fn arg_value<'a>(call: &Call<'a>, i: usize, dec: &Dec) -> Option<Value<'a>> {
             },
             other => other,
         },
-        In(_, f) | Out(_, f) | OutPart(_, f) => mem_value(call, i, call.cap(i, CAP_FIXED), f),
+        In(_, f) | Out(_, f) => mem_value(call, i, call.cap(i, CAP_FIXED), f),
         ArrIn(_, _, f) | ArrOut(_, _, f) => mem_value(call, i, call.cap(i, CAP_BUF), f),
         Clone3 => clone3_with_result(
             call,
@@ -1214,10 +1204,10 @@ fn open_how(b: &[u8]) -> Value<'_> {
     }
 }
 
-/// struct utsname: strace shows the first two fields.
 /// The size of each string in struct utsname.
 const UTS_FIELD: usize = 65;
 
+/// struct utsname: strace shows the first two fields.
 fn utsname(b: &[u8]) -> Value<'_> {
     let field = |n: usize| -> Value {
         let f = b.get(n * UTS_FIELD..(n + 1) * UTS_FIELD).unwrap_or(&[]);
