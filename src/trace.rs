@@ -390,10 +390,10 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     preflight::check()?;
     let out = open_output(&args)?;
     let setup_started = Instant::now();
-    // The command's fork, the ring's creation and the object's preparation
-    // overlap (see loader::PendingRing).
+    // The command's fork and the ring's creation overlap with preparing and
+    // loading the programs (see loader::PendingRing).
     let held = spawn(&target)?;
-    let ring = loader::spawn_ring(ring_bytes);
+    let mut ring = loader::spawn_ring(ring_bytes);
     loader::set_verbose(args.verbose);
 
     let mut features = Features::probe();
@@ -405,12 +405,11 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     }
     let cfg = config(&args, &target, &selection, ring_bytes, features);
     let mut objects: loader::Slots = [MaybeUninit::uninit(), MaybeUninit::uninit()];
-    let mut prepared = loader::prepare(&mut objects, &cfg)?;
-    let cache_writer = prepared.take_cache_writer();
+    let loader::Loaded { skel, cache_writer } =
+        loader::prepare_and_load(&mut objects, &cfg, &mut ring)?;
     let ring = ring.finish()?;
-    let mut skel = prepared.load(&ring)?;
     register(&skel, &target, held.as_ref(), features)?;
-    loader::attach(&mut skel)?;
+    let links = loader::attach(&skel)?;
     if cfg.storage_marks_watched {
         mark_running_threads(&skel, &watched_pids(&target))?;
     }
@@ -463,7 +462,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         last_watch_check: Instant::now(),
     };
     reader.run(|| policy.should_stop());
-    loader::detach(&mut skel);
+    loader::detach(links);
     let rstats = reader.finish();
     let finished = pipeline.finish()?;
     let mut write_result = finished.result;

@@ -1,6 +1,7 @@
 //! The per-boot cache of kernel types for CO-RE (src/kernel/core_btf.rs):
 //! a first start makes it, the next uses it, a damaged one is made anew, and
-//! the programs are relocated exactly as against the whole kernel BTF.
+//! the programs are relocated exactly as against the whole kernel BTF and
+//! loaded against the attach IDs it keeps.
 mod common;
 
 use std::path::Path;
@@ -21,6 +22,9 @@ fn traced(dir: &str, command: &[&str]) -> (String, String) {
     assert_eq!(out.status.code(), Some(3), "exit status; stderr:\n{stderr}");
     (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
 }
+
+/// libbpf's debug line when it has parsed the kernel's BTF.
+const KERNEL_BTF_LOADED: &str = "loaded kernel BTF from";
 
 /// libbpf's account of each patched instruction, without BTF type ids.
 fn relocations(stderr: &str) -> Vec<String> {
@@ -73,7 +77,10 @@ fn made_once_then_used_with_the_same_relocations() {
     assert_eq!(&raw[..2], &0xeb9fu16.to_ne_bytes(), "BTF magic");
 
     let (warm_out, warm) = traced(cache, &cmd);
-    assert!(warm.contains("kernel types from"), "{warm}");
+    assert!(warm.contains("kernel types and attach IDs from"), "{warm}");
+    // With both, libbpf never parses the kernel's BTF.
+    assert!(plain.contains(KERNEL_BTF_LOADED), "{plain}");
+    assert!(!warm.contains(KERNEL_BTF_LOADED), "{warm}");
     let want = relocations(&plain);
     assert!(want.len() > 10, "libbpf reported relocations: {want:?}");
     assert_eq!(relocations(&cold), want);
@@ -102,7 +109,63 @@ fn a_damaged_cache_is_made_anew() {
     let raw = std::fs::read(&files[0]).unwrap();
     assert_eq!(&raw[..2], &0xeb9fu16.to_ne_bytes(), "rewritten");
     let (_, again) = traced(cache, &cmd);
-    assert!(again.contains("kernel types from"), "{again}");
+    assert!(again.contains("attach IDs from"), "{again}");
+}
+
+/// Sets the value of every `btf_trace_*` enumerator (the cached attach IDs)
+/// in a BTF file to `id`; returns how many were changed.
+fn overwrite_attach_ids(file: &Path, id: i32) -> usize {
+    let mut raw = std::fs::read(file).unwrap();
+    fn word(raw: &[u8], at: usize) -> usize {
+        u32::from_ne_bytes(raw[at..at + 4].try_into().unwrap()) as usize
+    }
+    let hdr_len = word(&raw, 4);
+    let (type_start, type_len) = (hdr_len + word(&raw, 8), word(&raw, 12));
+    let (str_start, str_len) = (hdr_len + word(&raw, 16), word(&raw, 20));
+    let strings = &raw[str_start..str_start + str_len];
+    let mut name_offs = Vec::new();
+    let mut off = 0;
+    for s in strings.split(|&b| b == 0) {
+        if s.starts_with(b"btf_trace_") {
+            name_offs.push(off as u32);
+        }
+        off += s.len() + 1;
+    }
+    // An enumerator is (name offset, value), 4-byte aligned in the type section.
+    let mut changed = 0;
+    for at in (type_start..=type_start + type_len - 8).step_by(4) {
+        if name_offs.contains(&(word(&raw, at) as u32)) {
+            raw[at + 4..at + 8].copy_from_slice(&id.to_ne_bytes());
+            changed += 1;
+        }
+    }
+    std::fs::write(file, &raw).unwrap();
+    changed
+}
+
+/// Attach IDs the kernel rejects (a damaged file) cost one start the cache:
+/// the programs load the usual way and the file is made anew.
+#[test]
+fn rejected_attach_ids_are_made_anew() {
+    let known = Fixture::build("known");
+    let cmd = [known.path(), "2"];
+    let dir = TempDir::new("corebtf-ids");
+    let cache = dir.path().to_str().unwrap();
+    traced(cache, &cmd);
+    let files = cache_files(dir.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    // Type 1 of the kernel BTF is no tracepoint's typedef.
+    assert!(overwrite_attach_ids(&files[0], 1) >= 5);
+
+    let (out, stderr) = traced(cache, &cmd);
+    assert_eq!(Events::parse(&out).count("getppid"), 2);
+    assert!(
+        stderr.contains("did not load") && stderr.contains("made anew"),
+        "{stderr}"
+    );
+    let (out, again) = traced(cache, &cmd);
+    assert!(again.contains("attach IDs from"), "{again}");
+    assert_eq!(Events::parse(&out).count("getppid"), 2);
 }
 
 #[test]

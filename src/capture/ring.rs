@@ -91,30 +91,35 @@ pub fn page_size() -> u32 {
     (unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).clamp(4096, 1 << 20) as u32
 }
 
+/// Creates a ring buffer map of `bytes` (a checked power of two), unmapped.
+pub fn create_map(bytes: u32) -> anyhow::Result<OwnedFd> {
+    let name = c"events";
+    // SAFETY: a plain map creation; the result is checked.
+    let fd = unsafe {
+        libbpf_rs::libbpf_sys::bpf_map_create(
+            libbpf_rs::libbpf_sys::BPF_MAP_TYPE_RINGBUF,
+            name.as_ptr(),
+            0,
+            0,
+            bytes,
+            std::ptr::null(),
+        )
+    };
+    if fd < 0 {
+        let err = libbpf_rs::Error::from_raw_os_error(-fd);
+        return Err(crate::kernel::loader::kernel_error(
+            "creating the ring buffer",
+            err,
+        ));
+    }
+    // SAFETY: a fresh descriptor we own.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    Ok(fd)
+}
+
 impl Ring {
-    /// Creates a ring buffer map of `bytes` (a power of two, at least a page) and maps it.
-    pub fn create(bytes: u32) -> anyhow::Result<Self> {
-        let name = c"events";
-        // SAFETY: a plain map creation; the result is checked.
-        let fd = unsafe {
-            libbpf_rs::libbpf_sys::bpf_map_create(
-                libbpf_rs::libbpf_sys::BPF_MAP_TYPE_RINGBUF,
-                name.as_ptr(),
-                0,
-                0,
-                bytes,
-                std::ptr::null(),
-            )
-        };
-        if fd < 0 {
-            let err = libbpf_rs::Error::from_raw_os_error(-fd);
-            return Err(crate::kernel::loader::kernel_error(
-                "creating the ring buffer",
-                err,
-            ));
-        }
-        // SAFETY: a fresh descriptor we own.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    /// Maps a ring buffer map of `bytes` made by `create_map`.
+    pub fn of_created(fd: OwnedFd, bytes: u32) -> anyhow::Result<Self> {
         Self::map(fd, bytes).context("mapping the ring buffer")
     }
 

@@ -18,6 +18,11 @@
 //! Only vmlinux types are copied: libbpf does not look into module BTF when
 //! it is given a file, so a relocation against a module's type would need
 //! that module's types here too.
+//!
+//! The file also keeps the kernel type IDs of the object's `tp_btf` attach
+//! targets (the `btf_trace_*` typedefs), as the values of an enum libbpf never
+//! matches: with them the programs load without libbpf parsing the kernel's
+//! BTF at all (3-5 ms; see `tp_btf`).
 use std::collections::{HashMap, HashSet};
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
@@ -67,10 +72,11 @@ impl Cache {
         let _ = std::fs::remove_file(&self.path);
     }
 
-    /// Writes the file for the local types `names`, from the running
-    /// kernel's BTF; files of other objects or boots are removed.
-    pub fn write(&self, names: &HashSet<Vec<u8>>) -> anyhow::Result<()> {
-        let raw = extract_vmlinux(names)?;
+    /// Writes the file for the local types `names` and the attach targets
+    /// `tracepoints`, from the running kernel's BTF; files of other objects
+    /// or boots are removed.
+    pub fn write(&self, names: &HashSet<Vec<u8>>, tracepoints: &[String]) -> anyhow::Result<()> {
+        let raw = extract_vmlinux(names, tracepoints)?;
         let dir = self.path.parent().context("cache path has no directory")?;
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         set_private(dir)?;
@@ -426,18 +432,84 @@ impl Copier {
     }
 }
 
-/// The raw BTF of the kernel's structs, unions and enums named in `names`.
-fn extract_vmlinux(names: &HashSet<Vec<u8>>) -> anyhow::Result<Vec<u8>> {
+/// The enum whose values are the attach targets' kernel type IDs, each named
+/// like its typedef (`btf_trace_sys_enter`).
+const ATTACH_IDS: &CStr = c"ai_forensics_tp_btf_attach_ids";
+/// The kernel's typedef for a BTF-enabled tracepoint's arguments.
+const TRACE_TYPEDEF_PREFIX: &str = "btf_trace_";
+
+/// The raw BTF of the kernel's structs, unions and enums named in `names`,
+/// and the type IDs of the `tracepoints`' typedefs.
+fn extract_vmlinux(names: &HashSet<Vec<u8>>, tracepoints: &[String]) -> anyhow::Result<Vec<u8>> {
     // SAFETY: plain libbpf constructors; results checked.
     let src = Btf::checked(
         unsafe { sys::btf__load_vmlinux_btf() },
         "loading the kernel BTF",
     )?;
     let dst = Btf::checked(unsafe { sys::btf__new_empty() }, "creating a BTF object")?;
-    extract(&src, dst, names)
+    extract(&src, dst, names, tracepoints)
 }
 
-fn extract(src: &Btf, dst: Btf, names: &HashSet<Vec<u8>>) -> anyhow::Result<Vec<u8>> {
+/// Adds the enum of attach IDs: each tracepoint's typedef's ID in `src`.
+fn add_attach_ids(src: &Btf, dst: &Btf, tracepoints: &[String]) -> anyhow::Result<()> {
+    if tracepoints.is_empty() {
+        return Ok(());
+    }
+    // SAFETY: `dst` is our BTF under construction; names are NUL-terminated.
+    Copier::added(
+        unsafe { sys::btf__add_enum(dst.0, ATTACH_IDS.as_ptr(), 4) },
+        "enum",
+    )?;
+    for tp in tracepoints {
+        let typedef = cstring(format!("{TRACE_TYPEDEF_PREFIX}{tp}").as_bytes())?;
+        // SAFETY: a valid BTF and a NUL-terminated name.
+        let id = unsafe { sys::btf__find_by_name_kind(src.0, typedef.as_ptr(), KIND_TYPEDEF) };
+        if id <= 0 {
+            bail!(
+                "the kernel has no tracepoint type {}",
+                typedef.to_string_lossy()
+            );
+        }
+        // SAFETY: as above; the enum was the last type added.
+        Copier::added(
+            unsafe { sys::btf__add_enum_value(dst.0, typedef.as_ptr(), i64::from(id)) },
+            "enum value",
+        )?;
+    }
+    Ok(())
+}
+
+/// The attach IDs a cache file keeps, by tracepoint name; None if it keeps
+/// none or cannot be read (then libbpf finds them itself).
+pub fn attach_ids(path: &CStr) -> Option<HashMap<String, u32>> {
+    // SAFETY: a NUL-terminated path; the result is checked.
+    let btf = Btf::checked(
+        unsafe { sys::btf__parse(path.as_ptr(), std::ptr::null_mut()) },
+        "parsing the cache",
+    )
+    .ok()?;
+    // SAFETY: a valid BTF and a NUL-terminated name.
+    let id = unsafe { sys::btf__find_by_name_kind(btf.0, ATTACH_IDS.as_ptr(), KIND_ENUM) };
+    if id <= 0 {
+        return None;
+    }
+    // SAFETY: an id the lookup returned.
+    let t = unsafe { TypeRef::new(btf.0, id as u32) };
+    let mut ids = HashMap::new();
+    for v in t.extra::<sys::btf_enum>(t.vlen()) {
+        let name = std::str::from_utf8(t.name_at(v.name_off)).ok()?;
+        let tp = name.strip_prefix(TRACE_TYPEDEF_PREFIX)?;
+        ids.insert(tp.to_string(), u32::try_from(v.val).ok()?);
+    }
+    Some(ids)
+}
+
+fn extract(
+    src: &Btf,
+    dst: Btf,
+    names: &HashSet<Vec<u8>>,
+    tracepoints: &[String],
+) -> anyhow::Result<Vec<u8>> {
     let mut copier = Copier {
         src: src.0,
         dst,
@@ -458,6 +530,7 @@ fn extract(src: &Btf, dst: Btf, names: &HashSet<Vec<u8>>) -> anyhow::Result<Vec<
     if found == 0 {
         bail!("none of the object's types is in the kernel BTF");
     }
+    add_attach_ids(src, &copier.dst, tracepoints)?;
     let mut size = 0u32;
     // SAFETY: a valid BTF; libbpf returns its serialized form, owned by it.
     let raw = unsafe { sys::btf__raw_data(copier.dst.0, &mut size) };
@@ -479,6 +552,62 @@ mod tests {
         assert_eq!(essential_name(b"__u32"), b"__u32");
         assert_eq!(essential_name(b"a____b"), b"a____b");
         assert_eq!(essential_name(b"x___y___z"), b"x___y");
+    }
+
+    /// The attach IDs written beside the types read back by tracepoint name;
+    /// a tracepoint the kernel lacks makes the whole file fail.
+    #[test]
+    fn attach_ids_round_trip() {
+        // SAFETY: libbpf BTF construction on our own objects.
+        unsafe {
+            let src = Btf::checked(sys::btf__new_empty(), "new").unwrap();
+            let s = src.0;
+            let int = sys::btf__add_int(s, c"int".as_ptr(), 4, 1);
+            let task = sys::btf__add_struct(s, c"task".as_ptr(), 4);
+            sys::btf__add_field(s, c"pid".as_ptr(), int, 0, 0);
+            let enter = sys::btf__add_typedef(s, c"btf_trace_sys_enter".as_ptr(), int);
+            let exit = sys::btf__add_typedef(s, c"btf_trace_sys_exit".as_ptr(), int);
+            assert!(task > 0 && enter > 0 && exit > 0);
+            let names: HashSet<Vec<u8>> = [b"task".to_vec()].into();
+            let tps = ["sys_enter".to_string(), "sys_exit".to_string()];
+
+            let dst = Btf::checked(sys::btf__new_empty(), "new").unwrap();
+            let raw = extract(&src, dst, &names, &tps).unwrap();
+            let file = std::env::temp_dir().join(format!("aif-ids-{}", std::process::id()));
+            std::fs::write(&file, &raw).unwrap();
+            let path = CString::new(file.as_os_str().as_encoded_bytes()).unwrap();
+            let ids = attach_ids(&path).unwrap();
+            let _ = std::fs::remove_file(&file);
+            assert_eq!(ids.len(), 2);
+            assert_eq!(ids["sys_enter"], enter as u32);
+            assert_eq!(ids["sys_exit"], exit as u32);
+
+            let dst = Btf::checked(sys::btf__new_empty(), "new").unwrap();
+            let missing = ["sched_process_exec".to_string()];
+            assert!(extract(&src, dst, &names, &missing).is_err());
+        }
+    }
+
+    /// A file without attach IDs (or no file) gives none.
+    #[test]
+    fn no_attach_ids_without_the_enum() {
+        assert!(attach_ids(c"/nonexistent/ai-forensics.btf").is_none());
+        // SAFETY: as above.
+        unsafe {
+            let src = Btf::checked(sys::btf__new_empty(), "new").unwrap();
+            let int = sys::btf__add_int(src.0, c"int".as_ptr(), 4, 1);
+            let t = sys::btf__add_struct(src.0, c"task".as_ptr(), 4);
+            sys::btf__add_field(src.0, c"pid".as_ptr(), int, 0, 0);
+            assert!(t > 0);
+            let names: HashSet<Vec<u8>> = [b"task".to_vec()].into();
+            let dst = Btf::checked(sys::btf__new_empty(), "new").unwrap();
+            let raw = extract(&src, dst, &names, &[]).unwrap();
+            let file = std::env::temp_dir().join(format!("aif-noids-{}", std::process::id()));
+            std::fs::write(&file, &raw).unwrap();
+            let path = CString::new(file.as_os_str().as_encoded_bytes()).unwrap();
+            assert!(attach_ids(&path).is_none());
+            let _ = std::fs::remove_file(&file);
+        }
     }
 
     /// Builds a small BTF by hand and checks what survives the copy.
@@ -505,7 +634,7 @@ mod tests {
 
             let names: HashSet<Vec<u8>> = [b"task".to_vec()].into();
             let dst = Btf::checked(sys::btf__new_empty(), "new").unwrap();
-            let raw = extract(&src, dst, &names).unwrap();
+            let raw = extract(&src, dst, &names, &[]).unwrap();
             let out = Btf::checked(
                 sys::btf__new(raw.as_ptr().cast(), raw.len() as u32),
                 "parse",

@@ -5,13 +5,14 @@ use anyhow::Context;
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapCore, MapFlags, OpenObject};
 
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
-use super::core_btf;
 use super::tracer_skel::{types, OpenTracerSkel, TracerSkel, TracerSkelBuilder};
-use crate::capture::ring::{page_size, Ring};
+use super::{core_btf, tp_btf};
+use crate::capture::ring::{create_map, page_size, Ring};
 use crate::decode::{self, syscalls, table};
 use crate::error::{user, Kind};
+use libbpf_rs::libbpf_sys as sys;
 use libbpf_rs::AsRawLibbpf;
 
 /// Everything the kernel programs need to know before load.
@@ -90,72 +91,128 @@ pub(crate) fn kernel_error(what: &str, err: libbpf_rs::Error) -> anyhow::Error {
 ///
 /// The kernel allocates, zeroes and charges every page of a ring buffer when
 /// it creates it: about 6 ms for the default 32 MiB on this cgroup-v1 VM, and
-/// 1 ms more to map it. On a second thread that overlaps with libbpf parsing
-/// the kernel's BTF and relocating the object (see `prepare`).
+/// 1 ms more to map it. Creating it overlaps with preparing the object (see
+/// `prepare`); loading the programs needs only the map, so mapping it
+/// overlaps with the verifier.
 pub struct PendingRing {
-    bytes: u32,
-    thread: std::thread::JoinHandle<anyhow::Result<Ring>>,
+    /// The map, sent as soon as it exists (or why it could not be made).
+    created: std::sync::mpsc::Receiver<anyhow::Result<OwnedFd>>,
+    /// Taken from `created`.
+    map: Option<OwnedFd>,
+    /// The mapped ring; None if the map was not made.
+    thread: std::thread::JoinHandle<Option<anyhow::Result<Ring>>>,
 }
 
 /// Starts creating a ring buffer of `bytes` (a checked power of two).
 pub fn spawn_ring(bytes: u32) -> PendingRing {
+    let (tx, created) = std::sync::mpsc::sync_channel(1);
+    let thread = std::thread::spawn(move || {
+        let fd = match create_map(bytes) {
+            Ok(fd) => fd,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return None;
+            }
+        };
+        let _ = tx.send(fd.try_clone().context("duplicating the ring buffer map"));
+        Some(Ring::of_created(fd, bytes))
+    });
     PendingRing {
-        bytes,
-        thread: std::thread::spawn(move || Ring::create(bytes)),
+        created,
+        map: None,
+        thread,
     }
 }
 
 impl PendingRing {
-    /// The finished ring; if its thread failed, one more try here, whose
-    /// error is the one reported.
-    pub fn finish(self) -> anyhow::Result<Ring> {
+    /// The ring's map, once the kernel has made it.
+    pub fn map(&mut self) -> anyhow::Result<BorrowedFd<'_>> {
+        if self.map.is_none() {
+            let fd = self
+                .created
+                .recv()
+                .context("the ring buffer thread ended")??;
+            self.map = Some(fd);
+        }
+        Ok(self.map.as_ref().expect("set above").as_fd())
+    }
+
+    /// The mapped ring.
+    pub fn finish(mut self) -> anyhow::Result<Ring> {
+        self.map()?;
         match self.thread.join() {
-            Ok(Ok(ring)) => Ok(ring),
-            _ => Ring::create(self.bytes),
+            Ok(Some(ring)) => ring,
+            Ok(None) | Err(_) => anyhow::bail!("the ring buffer thread failed"),
         }
     }
 }
 
-/// A tracer object prepared for loading (BTF relocated, maps created) whose
-/// event ring is a one-page stand-in, to be replaced by the real one.
-pub struct Prepared<'obj> {
-    open: OpenTracerSkel<'obj>,
-    /// Writing the kernel-type cache, after a start that found none.
-    cache_writer: Option<std::thread::JoinHandle<()>>,
+/// The loaded tracer, and the thread writing the kernel-type cache if this
+/// start makes it: it takes a few milliseconds, and is joined before the
+/// tracer exits so that even a short trace leaves the cache behind.
+pub struct Loaded<'obj> {
+    pub skel: TracerSkel<'obj>,
+    pub cache_writer: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Room for the tracer object: a start whose cached kernel types fail
 /// opens it a second time without them.
 pub type Slots = [MaybeUninit<OpenObject>; 2];
 
-/// Opens, configures and prepares the tracer around a stand-in event ring,
-/// relocated against the cached kernel types when there are some (see
-/// `core_btf`); otherwise they are cached in the background for next time.
-pub fn prepare<'obj>(slots: &'obj mut Slots, cfg: &Config) -> anyhow::Result<Prepared<'obj>> {
+/// Opens, configures, prepares and loads the tracer (nothing attached yet).
+///
+/// With the per-boot cache (see `core_btf`), CO-RE relocates against its
+/// kernel types and the programs load against its attach IDs (see `tp_btf`);
+/// libbpf then never parses the kernel's BTF. Without it, or if it fails, the
+/// object is opened again the usual way and the cache is written in the
+/// background for next time. The event ring is needed only at load.
+pub fn prepare_and_load<'obj>(
+    slots: &'obj mut Slots,
+    cfg: &Config,
+    ring: &mut PendingRing,
+) -> anyhow::Result<Loaded<'obj>> {
     let [first, second] = slots;
     let cache = core_btf::Cache::locate();
     let mut stale = None;
     if let Some(path) = cache.as_ref().and_then(core_btf::Cache::existing) {
-        match prepare_with(first, cfg, Some(&path)) {
-            Ok(prepared) => {
-                note(format_args!("kernel types from {}", path.to_string_lossy()));
-                return Ok(prepared);
+        // Registered while this object is opened and loaded.
+        let handler = core_btf::attach_ids(&path).and_then(tp_btf::Handler::register);
+        let attached_by_id = handler.is_some();
+        let loaded = prepare_with(first, cfg, Some(&path)).and_then(|open| load_into(open, ring));
+        drop(handler);
+        match loaded {
+            Ok(skel) => {
+                note(format_args!(
+                    "kernel types{} from {}",
+                    if attached_by_id {
+                        " and attach IDs"
+                    } else {
+                        ""
+                    },
+                    path.to_string_lossy()
+                ));
+                return Ok(Loaded {
+                    skel,
+                    cache_writer: None,
+                });
             }
             Err(e) => stale = Some((path, e)),
         }
     }
-    let mut prepared = prepare_with(second, cfg, None)?;
+    let mut open = prepare_with(second, cfg, None)?;
     if let Some((path, e)) = stale {
         eprintln!(
             "ai-forensics: note: the cached kernel types in {} did not load ({e:#}); made anew",
             path.to_string_lossy()
         );
     }
-    if let Some(cache) = cache {
-        let obj = prepared.open.open_object_mut().as_libbpf_object().as_ptr();
+    let cache_writer = cache.map(|cache| {
+        let object = open.open_object_mut();
+        let tracepoints = tp_btf::tracepoints(object.progs().map(|p| p.section()));
+        let obj = object.as_libbpf_object().as_ptr();
         // SAFETY: the object's own BTF, valid while the object is.
-        let names = unsafe { core_btf::local_names(libbpf_rs::libbpf_sys::bpf_object__btf(obj)) };
-        prepared.cache_writer = Some(std::thread::spawn(move || match cache.write(&names) {
+        let names = unsafe { core_btf::local_names(sys::bpf_object__btf(obj)) };
+        std::thread::spawn(move || match cache.write(&names, &tracepoints) {
             Ok(()) => note(format_args!(
                 "kernel types cached in {}",
                 cache.path().display()
@@ -164,55 +221,47 @@ pub fn prepare<'obj>(slots: &'obj mut Slots, cfg: &Config) -> anyhow::Result<Pre
                 note(format_args!("kernel types not cached: {e:#}"));
                 cache.discard();
             }
-        }));
-    }
-    Ok(prepared)
+        })
+    });
+    let skel = load_into(open, ring)?;
+    Ok(Loaded { skel, cache_writer })
 }
 
+/// Opens and prepares the tracer (BTF relocated, maps created) around a
+/// one-page stand-in event ring.
 fn prepare_with<'obj>(
     object: &'obj mut MaybeUninit<OpenObject>,
     cfg: &Config,
     core_btf: Option<&std::ffi::CStr>,
-) -> anyhow::Result<Prepared<'obj>> {
+) -> anyhow::Result<OpenTracerSkel<'obj>> {
     let mut open = open(object, cfg, page_size(), core_btf)?;
     let obj = open.open_object_mut().as_libbpf_object().as_ptr();
     // SAFETY: an opened object, not prepared yet; load() goes on from the
     // prepared state.
-    let rc = unsafe { libbpf_rs::libbpf_sys::bpf_object__prepare(obj) };
+    let rc = unsafe { sys::bpf_object__prepare(obj) };
     if rc != 0 {
         let err = libbpf_rs::Error::from_raw_os_error(-rc);
         return Err(kernel_error("loading the BPF programs", err));
     }
-    Ok(Prepared {
-        open,
-        cache_writer: None,
-    })
+    Ok(open)
 }
 
-impl<'obj> Prepared<'obj> {
-    /// The thread writing the kernel-type cache, if this start makes it; it
-    /// takes a few milliseconds, and is joined before the tracer exits so
-    /// that even a short trace leaves the cache behind.
-    pub fn take_cache_writer(&mut self) -> Option<std::thread::JoinHandle<()>> {
-        self.cache_writer.take()
+/// Installs the event ring in a prepared object and loads the programs: they
+/// refer to the map by the descriptor number libbpf gave it, so the ring
+/// takes that number (the stand-in is closed, and the kernel frees it).
+fn load_into<'obj>(
+    open: OpenTracerSkel<'obj>,
+    ring: &mut PendingRing,
+) -> anyhow::Result<TracerSkel<'obj>> {
+    let ring = ring.map()?;
+    // SAFETY: a map of a prepared object: its descriptor is open.
+    let slot = unsafe { sys::bpf_map__fd(open.maps.events.as_libbpf_object().as_ptr()) };
+    // SAFETY: dup3 onto a descriptor libbpf owns and goes on owning.
+    if slot < 0 || unsafe { libc::dup3(ring.as_raw_fd(), slot, libc::O_CLOEXEC) } < 0 {
+        return Err(std::io::Error::last_os_error()).context("installing the ring buffer");
     }
-
-    /// Installs `ring` as the event ring and loads the programs: they refer
-    /// to the map by the descriptor number libbpf gave it, so the ring takes
-    /// that number (the stand-in is closed, and the kernel frees it).
-    pub fn load(self, ring: &Ring) -> anyhow::Result<TracerSkel<'obj>> {
-        let open = self.open;
-        // SAFETY: a map of a prepared object: its descriptor is open.
-        let slot = unsafe {
-            libbpf_rs::libbpf_sys::bpf_map__fd(open.maps.events.as_libbpf_object().as_ptr())
-        };
-        // SAFETY: dup3 onto a descriptor libbpf owns and goes on owning.
-        if slot < 0 || unsafe { libc::dup3(ring.as_fd().as_raw_fd(), slot, libc::O_CLOEXEC) } < 0 {
-            return Err(std::io::Error::last_os_error()).context("installing the ring buffer");
-        }
-        open.load()
-            .map_err(|e| kernel_error("loading the BPF programs", e))
-    }
+    open.load()
+        .map_err(|e| kernel_error("loading the BPF programs", e))
 }
 
 /// Opens, configures and loads the tracer with a ring of `cfg.ring_bytes`;
@@ -234,8 +283,8 @@ fn open<'obj>(
     ring_bytes: u32,
     core_btf: Option<&std::ffi::CStr>,
 ) -> anyhow::Result<OpenTracerSkel<'obj>> {
-    let opts = libbpf_rs::libbpf_sys::bpf_object_open_opts {
-        sz: std::mem::size_of::<libbpf_rs::libbpf_sys::bpf_object_open_opts>() as _,
+    let opts = sys::bpf_object_open_opts {
+        sz: std::mem::size_of::<sys::bpf_object_open_opts>() as _,
         // libbpf copies the path.
         btf_custom_path: core_btf.map_or(std::ptr::null(), |p| p.as_ptr()),
         ..Default::default()
@@ -296,15 +345,26 @@ fn open<'obj>(
     Ok(open)
 }
 
-/// Attaches every program (tp_btf: no tracefs needed).
-pub fn attach(skel: &mut TracerSkel<'_>) -> anyhow::Result<()> {
-    skel.attach()
-        .map_err(|e| kernel_error("attaching to the syscall and scheduler tracepoints", e))
+/// The attached programs; dropping them detaches.
+pub struct Links(#[allow(dead_code)] Vec<libbpf_rs::Link>);
+
+/// Attaches every program, in the object's order (tp_btf: no tracefs
+/// needed). Each is attached here, not by the skeleton, which skips the
+/// programs loaded against cached attach IDs (see `tp_btf`).
+pub fn attach(skel: &TracerSkel<'_>) -> anyhow::Result<Links> {
+    skel.object()
+        .progs_mut()
+        .map(|prog| {
+            prog.attach_trace()
+                .map_err(|e| kernel_error("attaching to the syscall and scheduler tracepoints", e))
+        })
+        .collect::<anyhow::Result<_>>()
+        .map(Links)
 }
 
 /// Detaches every program; events already in the ring stay readable.
-pub fn detach(skel: &mut TracerSkel<'_>) {
-    skel.links = Default::default();
+pub fn detach(links: Links) {
+    drop(links);
 }
 
 /// Marks a process (tgid) as watched.

@@ -5,6 +5,7 @@ pub mod features;
 pub mod loader;
 pub mod ph;
 pub mod preflight;
+pub mod tp_btf;
 
 /// Includes a generated skeleton as a module, out of the reach of our lints.
 macro_rules! skeleton {
