@@ -147,7 +147,7 @@ pub struct TraceArgs {
     pub raw: bool,
 
     /// Ring buffer size (bytes; K, M, G suffixes; a power of two of at least one page).
-    #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "16M", value_parser = parse_size)]
     pub buffer_size: u64,
 
     /// Formatting threads (default: half the CPUs, 1 to 4).

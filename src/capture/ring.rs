@@ -8,7 +8,7 @@
 //! libbpf maps the data twice in a row so that a record wrapping past the end
 //! reads as one slice. We map it once and copy the rare wrapped record
 //! instead: that halves the page-table work of mapping and unmapping the
-//! default 32 MiB ring (about 1 ms each way on this VM), and creating and
+//! default 16 MiB ring (about 0.5 ms each way on this VM), and creating and
 //! mapping the ring can run on its own thread while the programs load.
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};

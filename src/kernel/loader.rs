@@ -90,10 +90,10 @@ pub(crate) fn kernel_error(what: &str, err: libbpf_rs::Error) -> anyhow::Error {
 /// The event ring, being created and mapped on its own thread.
 ///
 /// The kernel allocates, zeroes and charges every page of a ring buffer when
-/// it creates it: about 6 ms for the default 32 MiB on this cgroup-v1 VM, and
-/// 1 ms more to map it. Creating it overlaps with preparing the object (see
-/// `prepare`); loading the programs needs only the map, so mapping it
-/// overlaps with the verifier.
+/// it creates it: about 3 ms for the default 16 MiB on this cgroup-v1 VM, and
+/// 0.5 ms more to map it. Creating it overlaps with preparing the object (see
+/// `prepare_and_load`); loading the programs needs only the map, so mapping
+/// it overlaps with the verifier.
 pub struct PendingRing {
     /// The map, sent as soon as it exists (or why it could not be made).
     created: std::sync::mpsc::Receiver<anyhow::Result<OwnedFd>>,
@@ -178,7 +178,10 @@ pub fn prepare_and_load<'obj>(
         // Registered while this object is opened and loaded.
         let handler = core_btf::attach_ids(&path).and_then(tp_btf::Handler::register);
         let attached_by_id = handler.is_some();
-        let loaded = prepare_with(first, cfg, Some(&path)).and_then(|open| load_into(open, ring));
+        let loaded = match prepare_with(first, cfg, Some(&path)) {
+            Ok(open) => load_into(open, ring.map()?),
+            Err(e) => Err(e),
+        };
         drop(handler);
         match loaded {
             Ok(skel) => {
@@ -223,7 +226,7 @@ pub fn prepare_and_load<'obj>(
             }
         })
     });
-    let skel = load_into(open, ring)?;
+    let skel = load_into(open, ring.map()?)?;
     Ok(Loaded { skel, cache_writer })
 }
 
@@ -251,9 +254,8 @@ fn prepare_with<'obj>(
 /// takes that number (the stand-in is closed, and the kernel frees it).
 fn load_into<'obj>(
     open: OpenTracerSkel<'obj>,
-    ring: &mut PendingRing,
+    ring: BorrowedFd<'_>,
 ) -> anyhow::Result<TracerSkel<'obj>> {
-    let ring = ring.map()?;
     // SAFETY: a map of a prepared object: its descriptor is open.
     let slot = unsafe { sys::bpf_map__fd(open.maps.events.as_libbpf_object().as_ptr()) };
     // SAFETY: dup3 onto a descriptor libbpf owns and goes on owning.
