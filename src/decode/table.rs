@@ -989,10 +989,12 @@ pub fn decode_call_into<'a>(call: &Call<'a>, mut args: Args<'a>) -> Option<Decod
         None => {
             args.clear();
             args.reserve(spec.args.len());
-            args.extend(spec.args.iter().enumerate().filter_map(|(i, d)| {
-                let name = names.and_then(|n| n.get(i)).map_or("arg", |a| a.name);
-                arg_value(call, i, d).map(|v| (name, v))
-            }));
+            for (i, d) in spec.args.iter().enumerate() {
+                if let Some(v) = arg_value(call, i, d) {
+                    let name = names.and_then(|n| n.get(i)).map_or("arg", |a| a.name);
+                    args.push((name, v));
+                }
+            }
             args
         }
     };
