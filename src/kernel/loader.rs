@@ -36,10 +36,11 @@ pub struct Config {
     pub storage_marks_watched: bool,
 }
 
-/// --verbose: libbpf's messages and our notes on loading.
+/// --verbose: libbpf's messages and our notes on starting up.
 static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-fn note(msg: std::fmt::Arguments<'_>) {
+/// A note on stderr with --verbose.
+pub fn note(msg: std::fmt::Arguments<'_>) {
     if VERBOSE.load(std::sync::atomic::Ordering::Relaxed) {
         eprintln!("ai-forensics: {msg}");
     }
