@@ -89,16 +89,18 @@ fn made_once_then_used_with_the_same_relocations() {
     assert_eq!(Events::parse(&warm_out).count("getppid"), 5);
 }
 
-#[test]
-fn a_damaged_cache_is_made_anew() {
+/// Makes the cache in a new directory, damages it with `damage`, and checks
+/// that the next start traces as usual, says the cache did not load and makes
+/// it anew, and that the start after that uses it whole.
+fn damaged_cache_is_made_anew(tag: &str, damage: impl FnOnce(&Path)) {
     let known = Fixture::build("known");
     let cmd = [known.path(), "2"];
-    let dir = TempDir::new("corebtf-bad");
+    let dir = TempDir::new(tag);
     let cache = dir.path().to_str().unwrap();
     traced(cache, &cmd);
     let files = cache_files(dir.path());
     assert_eq!(files.len(), 1, "{files:?}");
-    std::fs::write(&files[0], b"not BTF").unwrap();
+    damage(&files[0]);
 
     let (out, stderr) = traced(cache, &cmd);
     assert_eq!(Events::parse(&out).count("getppid"), 2);
@@ -108,8 +110,19 @@ fn a_damaged_cache_is_made_anew() {
     );
     let raw = std::fs::read(&files[0]).unwrap();
     assert_eq!(&raw[..2], &0xeb9fu16.to_ne_bytes(), "rewritten");
-    let (_, again) = traced(cache, &cmd);
-    assert!(again.contains("attach IDs from"), "{again}");
+    let (out, again) = traced(cache, &cmd);
+    assert!(
+        again.contains("kernel types and attach IDs from"),
+        "{again}"
+    );
+    assert_eq!(Events::parse(&out).count("getppid"), 2);
+}
+
+#[test]
+fn a_damaged_cache_is_made_anew() {
+    damaged_cache_is_made_anew("corebtf-bad", |file| {
+        std::fs::write(file, b"not BTF").unwrap()
+    });
 }
 
 /// Sets the value of every `btf_trace_*` enumerator (the cached attach IDs)
@@ -147,25 +160,10 @@ fn overwrite_attach_ids(file: &Path, id: i32) -> usize {
 /// the programs load the usual way and the file is made anew.
 #[test]
 fn rejected_attach_ids_are_made_anew() {
-    let known = Fixture::build("known");
-    let cmd = [known.path(), "2"];
-    let dir = TempDir::new("corebtf-ids");
-    let cache = dir.path().to_str().unwrap();
-    traced(cache, &cmd);
-    let files = cache_files(dir.path());
-    assert_eq!(files.len(), 1, "{files:?}");
-    // Type 1 of the kernel BTF is no tracepoint's typedef.
-    assert!(overwrite_attach_ids(&files[0], 1) >= 5);
-
-    let (out, stderr) = traced(cache, &cmd);
-    assert_eq!(Events::parse(&out).count("getppid"), 2);
-    assert!(
-        stderr.contains("did not load") && stderr.contains("made anew"),
-        "{stderr}"
-    );
-    let (out, again) = traced(cache, &cmd);
-    assert!(again.contains("attach IDs from"), "{again}");
-    assert_eq!(Events::parse(&out).count("getppid"), 2);
+    damaged_cache_is_made_anew("corebtf-ids", |file| {
+        // Type 1 of the kernel BTF is no tracepoint's typedef.
+        assert!(overwrite_attach_ids(file, 1) >= 5);
+    });
 }
 
 #[test]

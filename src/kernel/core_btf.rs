@@ -554,60 +554,67 @@ mod tests {
         assert_eq!(essential_name(b"x___y___z"), b"x___y");
     }
 
+    /// A kernel BTF of `int`, `struct task { int pid; }` and, for each of
+    /// `tracepoints`, its `btf_trace_*` typedef; returns it and their IDs.
+    fn small_kernel(tracepoints: &[&CStr]) -> (Btf, Vec<u32>) {
+        // SAFETY: libbpf BTF construction on our own object.
+        unsafe {
+            let src = Btf::checked(sys::btf__new_empty(), "new").unwrap();
+            let int = sys::btf__add_int(src.0, c"int".as_ptr(), 4, 1);
+            let task = sys::btf__add_struct(src.0, c"task".as_ptr(), 4);
+            sys::btf__add_field(src.0, c"pid".as_ptr(), int, 0, 0);
+            assert!(task > 0);
+            let ids = tracepoints
+                .iter()
+                .map(|name| sys::btf__add_typedef(src.0, name.as_ptr(), int) as u32)
+                .collect();
+            (src, ids)
+        }
+    }
+
+    /// `extract` for the type `task` and `tracepoints`, written to a file and
+    /// read back by `attach_ids`.
+    fn cached_ids(src: &Btf, tracepoints: &[String]) -> Option<HashMap<String, u32>> {
+        let names: HashSet<Vec<u8>> = [b"task".to_vec()].into();
+        // SAFETY: a plain libbpf constructor.
+        let dst = Btf::checked(unsafe { sys::btf__new_empty() }, "new").unwrap();
+        let raw = extract(src, dst, &names, tracepoints).unwrap();
+        let file = std::env::temp_dir().join(format!(
+            "aif-ids-{}-{}",
+            std::process::id(),
+            tracepoints.len()
+        ));
+        std::fs::write(&file, &raw).unwrap();
+        let path = CString::new(file.as_os_str().as_encoded_bytes()).unwrap();
+        let ids = attach_ids(&path);
+        let _ = std::fs::remove_file(&file);
+        ids
+    }
+
     /// The attach IDs written beside the types read back by tracepoint name;
     /// a tracepoint the kernel lacks makes the whole file fail.
     #[test]
     fn attach_ids_round_trip() {
-        // SAFETY: libbpf BTF construction on our own objects.
-        unsafe {
-            let src = Btf::checked(sys::btf__new_empty(), "new").unwrap();
-            let s = src.0;
-            let int = sys::btf__add_int(s, c"int".as_ptr(), 4, 1);
-            let task = sys::btf__add_struct(s, c"task".as_ptr(), 4);
-            sys::btf__add_field(s, c"pid".as_ptr(), int, 0, 0);
-            let enter = sys::btf__add_typedef(s, c"btf_trace_sys_enter".as_ptr(), int);
-            let exit = sys::btf__add_typedef(s, c"btf_trace_sys_exit".as_ptr(), int);
-            assert!(task > 0 && enter > 0 && exit > 0);
-            let names: HashSet<Vec<u8>> = [b"task".to_vec()].into();
-            let tps = ["sys_enter".to_string(), "sys_exit".to_string()];
+        let (src, want) = small_kernel(&[c"btf_trace_sys_enter", c"btf_trace_sys_exit"]);
+        let tps = ["sys_enter".to_string(), "sys_exit".to_string()];
+        let ids = cached_ids(&src, &tps).unwrap();
+        assert_eq!(ids.len(), 2);
+        assert_eq!(ids["sys_enter"], want[0]);
+        assert_eq!(ids["sys_exit"], want[1]);
 
-            let dst = Btf::checked(sys::btf__new_empty(), "new").unwrap();
-            let raw = extract(&src, dst, &names, &tps).unwrap();
-            let file = std::env::temp_dir().join(format!("aif-ids-{}", std::process::id()));
-            std::fs::write(&file, &raw).unwrap();
-            let path = CString::new(file.as_os_str().as_encoded_bytes()).unwrap();
-            let ids = attach_ids(&path).unwrap();
-            let _ = std::fs::remove_file(&file);
-            assert_eq!(ids.len(), 2);
-            assert_eq!(ids["sys_enter"], enter as u32);
-            assert_eq!(ids["sys_exit"], exit as u32);
-
-            let dst = Btf::checked(sys::btf__new_empty(), "new").unwrap();
-            let missing = ["sched_process_exec".to_string()];
-            assert!(extract(&src, dst, &names, &missing).is_err());
-        }
+        let names: HashSet<Vec<u8>> = [b"task".to_vec()].into();
+        // SAFETY: a plain libbpf constructor.
+        let dst = Btf::checked(unsafe { sys::btf__new_empty() }, "new").unwrap();
+        let missing = ["sched_process_exec".to_string()];
+        assert!(extract(&src, dst, &names, &missing).is_err());
     }
 
     /// A file without attach IDs (or no file) gives none.
     #[test]
     fn no_attach_ids_without_the_enum() {
         assert!(attach_ids(c"/nonexistent/ai-forensics.btf").is_none());
-        // SAFETY: as above.
-        unsafe {
-            let src = Btf::checked(sys::btf__new_empty(), "new").unwrap();
-            let int = sys::btf__add_int(src.0, c"int".as_ptr(), 4, 1);
-            let t = sys::btf__add_struct(src.0, c"task".as_ptr(), 4);
-            sys::btf__add_field(src.0, c"pid".as_ptr(), int, 0, 0);
-            assert!(t > 0);
-            let names: HashSet<Vec<u8>> = [b"task".to_vec()].into();
-            let dst = Btf::checked(sys::btf__new_empty(), "new").unwrap();
-            let raw = extract(&src, dst, &names, &[]).unwrap();
-            let file = std::env::temp_dir().join(format!("aif-noids-{}", std::process::id()));
-            std::fs::write(&file, &raw).unwrap();
-            let path = CString::new(file.as_os_str().as_encoded_bytes()).unwrap();
-            assert!(attach_ids(&path).is_none());
-            let _ = std::fs::remove_file(&file);
-        }
+        let (src, _) = small_kernel(&[]);
+        assert!(cached_ids(&src, &[]).is_none());
     }
 
     /// Builds a small BTF by hand and checks what survives the copy.
