@@ -206,7 +206,7 @@ pub fn prepare_and_load<'obj>(
     let mut open = prepare_with(second, cfg, None)?;
     if let Some((path, e)) = stale {
         eprintln!(
-            "ai-forensics: note: the cached kernel types in {} did not load ({e:#}); made anew",
+            "ai-forensics: note: the per-boot kernel type cache {} did not load ({e:#}); made anew",
             path.to_string_lossy()
         );
     }
