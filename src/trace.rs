@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use crate::capture::priority;
 use crate::capture::reader::{Reader, ReaderStats, Waker};
 use crate::cli::{Format, TraceArgs};
 use crate::decode::syscalls::Selection;
@@ -183,36 +184,6 @@ fn spawn(target: &Target) -> anyhow::Result<Option<launch::Held>> {
     };
     launch::become_subreaper()?;
     launch::spawn_held(argv).map(Some)
-}
-
-/// How much higher than the traced programs the tracer's threads run: 5 nice
-/// levels (auditd boosts itself by 4 for the same reason).
-const PRIORITY_BOOST: libc::c_int = 5;
-
-/// Raises the priority of this thread and of every thread it starts from here
-/// on (ring, reader, formatters, writer), but not of a command already forked.
-/// Under CPU contention a consumer that waits for its turn lets the ring fill
-/// and events are lost: a getppid storm beside a CPU-bound process lost events
-/// in 6 of 10 runs at the usual priority, in none of 10 boosted. Without
-/// CAP_SYS_NICE the tracer keeps its priority (said with --verbose).
-fn raise_priority() {
-    // SAFETY: plain syscalls on this thread (nice is per thread on Linux and
-    // inherited by the threads it creates); errno is read right after.
-    unsafe {
-        let tid = libc::gettid() as libc::id_t;
-        *libc::__errno_location() = 0;
-        let now = libc::getpriority(libc::PRIO_PROCESS, tid);
-        if *libc::__errno_location() != 0 {
-            return;
-        }
-        let want = (now - PRIORITY_BOOST).max(-20);
-        if libc::setpriority(libc::PRIO_PROCESS, tid, want) != 0 {
-            loader::note(format_args!(
-                "running at the usual priority: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-    }
 }
 
 /// Registers what to watch, before the programs are attached so nothing is
@@ -424,7 +395,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     // loading the programs (see loader::PendingRing).
     let held = spawn(&target)?;
     loader::set_verbose(args.verbose);
-    raise_priority();
+    priority::raise();
     let mut ring = loader::spawn_ring(ring_bytes);
 
     let mut features = Features::probe();

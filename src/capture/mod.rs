@@ -1,5 +1,6 @@
 //! Capture: drain the BPF ring buffer on our own epoll loop and hand ordered batches downstream.
 pub mod order;
+pub mod priority;
 pub mod reader;
 pub mod ring;
 

@@ -153,6 +153,8 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<u8> {
     for &pid in &pids {
         kph::watch(&d.skel, pid, false)?;
     }
+    // After the command is forked: it keeps its priority.
+    crate::capture::priority::raise();
     kph::attach(&mut d.skel)?;
 
     let interrupted = Arc::new(AtomicBool::new(false));
