@@ -349,7 +349,9 @@ fn open<'obj>(
 }
 
 /// The attached programs; dropping them detaches.
-pub struct Links(#[allow(dead_code)] Vec<libbpf_rs::Link>);
+pub struct Links {
+    _held: Vec<libbpf_rs::Link>,
+}
 
 /// Attaches every program, in the object's order (tp_btf: no tracefs
 /// needed). Each is attached here, not by the skeleton, which skips the
@@ -362,7 +364,7 @@ pub fn attach(skel: &TracerSkel<'_>) -> anyhow::Result<Links> {
                 .map_err(|e| kernel_error("attaching to the syscall and scheduler tracepoints", e))
         })
         .collect::<anyhow::Result<_>>()
-        .map(Links)
+        .map(|held| Links { _held: held })
 }
 
 /// Detaches every program; events already in the ring stay readable.
