@@ -313,6 +313,12 @@ pub fn arity(nr: u32) -> usize {
     signature(nr).map_or(6, |s| s.args.len())
 }
 
+/// The arguments a syscall record carries (its `nargs`, which the decoder
+/// has checked; never more than the array).
+pub fn sent_args(e: &types::syscall_event) -> &[u64] {
+    &e.args[..(e.nargs as usize).min(e.args.len())]
+}
+
 /// Splits a NUL-separated argument block (as in /proc/PID/cmdline) into arguments.
 pub fn split_argv(block: &[u8]) -> impl Iterator<Item = &[u8]> {
     let block = block.strip_suffix(&[0]).unwrap_or(block);

@@ -285,7 +285,7 @@ impl Formatter {
                         json_map(o, n.abs.iter().map(|(k, v)| (*k, v.as_str())));
                     }
                 }
-                l.hex_array(key!("raw_args"), &e.args[..decode::arity(e.nr)]);
+                l.hex_array(key!("raw_args"), decode::sent_args(e));
                 if call.returned {
                     l.i64(key!("ret"), e.ret);
                     if let Some((errno, _)) = errno_of(e.ret) {
@@ -381,9 +381,9 @@ mod tests {
             hdr: header(101),
             ret: -13,
             duration_ns: 77,
-            args: [1, 0xdead, 3, 4, 5, 6],
+            args: [1, 0xdead, 3, 0, 0, 0],
             nr: 2, // open on x86_64
-            ..Default::default()
+            nargs: 3,
         };
         let v = json(&Event::Syscall(e, decode::Captures::NONE));
         assert_eq!(v["type"], "syscall");

@@ -4,7 +4,7 @@ use std::io::Write;
 use super::{errno_of, signal_name, syscall_name};
 use crate::decode::signatures::Arg;
 use crate::decode::structs::quote_into;
-use crate::decode::table::{self, Call, Decoded};
+use crate::decode::table::{self, Decoded};
 use crate::decode::value::Value;
 use crate::decode::{self, comm_bytes, render, split_argv, DecodeError, Event};
 use crate::enrich::Notes;
@@ -36,7 +36,6 @@ fn raw_arg(out: &mut Vec<u8>, v: u64, arg: Option<&Arg>) {
 /// The arguments of a call: decoded when the table knows the syscall, raw otherwise.
 fn args(
     e: &types::syscall_event,
-    call: &Call<'_>,
     decoded: Option<&Decoded>,
     notes: Option<&Notes>,
     out: &mut Vec<u8>,
@@ -76,11 +75,11 @@ fn args(
         }
         None => {
             let sig = decode::signature(e.nr);
-            for (i, &a) in call.args[..decode::arity(e.nr)].iter().enumerate() {
+            for (i, &a) in decode::sent_args(e).iter().enumerate() {
                 if i > 0 {
                     out.extend_from_slice(b", ");
                 }
-                raw_arg(out, a, sig.map(|s| &s.args[i]));
+                raw_arg(out, a, sig.and_then(|s| s.args.get(i)));
             }
         }
     }
@@ -151,7 +150,7 @@ pub fn event(
             out.extend_from_slice(syscall_name(e.nr, &mut buf).as_bytes());
             let call = super::call_of(e, *caps, string_limit);
             let decoded = table::decode_call_into(&call, table::recycle(std::mem::take(scratch)));
-            args(e, &call, decoded.as_ref(), notes, out);
+            args(e, decoded.as_ref(), notes, out);
             if call.returned {
                 ret(e.ret, decoded.as_ref(), notes, out);
             }
@@ -241,6 +240,8 @@ mod tests {
             duration_ns: 12_345,
             args,
             nr,
+            // As the kernel sends it: the call's own arguments.
+            nargs: decode::arity(nr) as u32,
             ..Default::default()
         };
         e.hdr.tid = 42;
@@ -279,6 +280,17 @@ mod tests {
         assert_eq!(
             line(&Event::Syscall(e, Captures::NONE)),
             "42 exit_group(0) = ?\n"
+        );
+    }
+
+    /// Raw arguments are the ones the record carries, whatever the table says.
+    #[test]
+    fn raw_args_are_the_records_own() {
+        let mut e = syscall(1000, [1, 2, 0, 0, 0, 0], 0, 0);
+        e.nargs = 2;
+        assert_eq!(
+            line(&Event::Syscall(e, Captures::NONE)),
+            "42 syscall_1000(0x1, 0x2) = 0 <0.000012>\n"
         );
     }
 
