@@ -10,7 +10,7 @@
 //! and shows the leftover bits in hex (`X_OK|0x8`), and a flag set with no known
 //! bit at all prints as `0x40 /* MS_??? */`.
 
-use super::value::{Text, Value};
+use super::value::Value;
 
 /// Constants the `libc` crate does not define (or defines with a value that is
 /// not the kernel's on x86_64), each from the Linux uapi header named beside it.
@@ -370,22 +370,18 @@ const MODE_TYPES: &Table = table![
     libc::S_IFCHR,
 ];
 
-/// The text of a mode with file-type bits, as strace's `print_symbolic_mode_t`:
-/// `S_IFREG|0644`, `S_IFDIR|S_ISVTX|0777`, `000`; an unknown type prints the
-/// whole mode in octal (`0170001`).
-pub fn mode_text(v: u32) -> Text {
+/// A mode with file-type bits, as strace's `print_symbolic_mode_t` prints
+/// it: `S_IFREG|0644`, `S_IFDIR|S_ISVTX|0777`, `000`; an unknown type prints
+/// the whole mode in octal (`0170001`).
+pub fn put_mode(out: &mut Vec<u8>, v: u32) {
     let ifmt = v & libc::S_IFMT;
-    let mut out = Text::default();
     if ifmt != 0 {
         match lookup(u64::from(ifmt), MODE_TYPES) {
             Some(name) => {
-                out.push_str(name);
-                out.push_str("|");
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'|');
             }
-            None => {
-                octal(&mut out, v);
-                return out;
-            }
+            None => return octal(out, v),
         }
     }
     for (bit, name) in [
@@ -394,29 +390,28 @@ pub fn mode_text(v: u32) -> Text {
         (libc::S_ISVTX, "S_ISVTX|"),
     ] {
         if v & bit != 0 {
-            out.push_str(name);
+            out.extend_from_slice(name.as_bytes());
         }
     }
     octal(
-        &mut out,
+        out,
         v & !(libc::S_IFMT | libc::S_ISUID | libc::S_ISGID | libc::S_ISVTX),
     );
-    out
 }
 
 /// C's `%#03o`: a leading 0, at least three characters (`000`, `007`, `0644`).
-fn octal(out: &mut Text, v: u32) {
+fn octal(out: &mut Vec<u8>, v: u32) {
     let mut buf = [0; 23];
     let digits = super::render::octal(v.into(), &mut buf);
     if digits.len() < 3 {
-        out.push('0');
+        out.push(b'0');
     }
-    out.push_str(std::str::from_utf8(digits).expect("octal digits are ASCII"));
+    out.extend_from_slice(digits);
 }
 
 /// A mode with file-type bits (`mknod`): `S_IFCHR|0600`, `S_IFREG|S_ISUID|0755`.
 pub fn mode_with_type(v: u64) -> Value<'static> {
-    Value::Text(mode_text(lo32(v) as u32))
+    Value::FileMode(lo32(v) as u32)
 }
 
 // ---------------------------------------------------------------------------
@@ -1887,6 +1882,13 @@ pub fn memfd_flags(v: u64) -> Value<'static> {
 mod tests {
     use super::*;
 
+    /// A value as the text output prints it.
+    fn shown(v: Value) -> String {
+        let mut out = vec![];
+        crate::decode::render::text(&v, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
     fn names(v: &[&'static str]) -> Value<'static> {
         Value::Flags {
             names: v.to_vec(),
@@ -2022,24 +2024,15 @@ mod tests {
     fn modes() {
         assert_eq!(mode(0o644), Value::Octal(0o644));
         assert_eq!(mode(0), Value::Octal(0));
-        assert_eq!(mode_with_type(0o100644), Value::Text("S_IFREG|0644".into()));
-        assert_eq!(mode_with_type(0o020600), Value::Text("S_IFCHR|0600".into()));
-        assert_eq!(
-            mode_with_type(0o041777),
-            Value::Text("S_IFDIR|S_ISVTX|0777".into())
-        );
-        assert_eq!(
-            mode_with_type(0o104755),
-            Value::Text("S_IFREG|S_ISUID|0755".into())
-        );
-        assert_eq!(mode_with_type(0o010600), Value::Text("S_IFIFO|0600".into()));
-        assert_eq!(mode_with_type(0), Value::Text("000".into()));
-        assert_eq!(mode_with_type(0o7), Value::Text("007".into()));
-        assert_eq!(
-            mode_with_type(0o6755),
-            Value::Text("S_ISUID|S_ISGID|0755".into())
-        );
-        assert_eq!(mode_with_type(0o170001), Value::Text("0170001".into()));
+        assert_eq!(shown(mode_with_type(0o100644)), "S_IFREG|0644");
+        assert_eq!(shown(mode_with_type(0o020600)), "S_IFCHR|0600");
+        assert_eq!(shown(mode_with_type(0o041777)), "S_IFDIR|S_ISVTX|0777");
+        assert_eq!(shown(mode_with_type(0o104755)), "S_IFREG|S_ISUID|0755");
+        assert_eq!(shown(mode_with_type(0o010600)), "S_IFIFO|0600");
+        assert_eq!(shown(mode_with_type(0)), "000");
+        assert_eq!(shown(mode_with_type(0o7)), "007");
+        assert_eq!(shown(mode_with_type(0o6755)), "S_ISUID|S_ISGID|0755");
+        assert_eq!(shown(mode_with_type(0o170001)), "0170001");
     }
 
     #[test]

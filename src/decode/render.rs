@@ -4,13 +4,6 @@ use std::io::Write;
 use super::structs::quote_into;
 use super::value::Value;
 
-/// Room for `n` more bytes at the end of `out` (digits are written into it).
-fn grow(out: &mut Vec<u8>, n: usize) -> &mut [u8] {
-    let len = out.len();
-    out.resize(len + n, b'0');
-    &mut out[len..]
-}
-
 /// `v` in decimal.
 #[inline]
 pub fn put_u64(out: &mut Vec<u8>, v: u64) {
@@ -40,12 +33,13 @@ pub fn put_i64(out: &mut Vec<u8>, v: i64) {
 pub fn put_hex_digits(out: &mut Vec<u8>, v: u64) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let digits = (64 - (v | 1).leading_zeros() as usize).div_ceil(4);
-    let buf = grow(out, digits);
+    let mut buf = [0u8; 16];
     let mut n = v;
-    for b in buf.iter_mut().rev() {
+    for b in buf[16 - digits..].iter_mut().rev() {
         *b = DIGITS[(n & 0xf) as usize];
         n >>= 4;
     }
+    out.extend_from_slice(&buf[16 - digits..]);
 }
 
 /// `{v:#x}`: `0x1f`, `0x0`.
@@ -113,6 +107,7 @@ pub fn text(v: &Value, out: &mut Vec<u8>) {
         Value::Hex(h) => hex(out, *h),
         Value::Octal(0) => out.extend_from_slice(b"000"),
         Value::Octal(o) => push_octal(out, *o),
+        Value::FileMode(m) => super::consts::put_mode(out, *m),
         Value::Ptr(0) => out.extend_from_slice(b"NULL"),
         Value::Ptr(p) | Value::Unreadable(p) => push_hex(out, *p),
         Value::Sym(s) => out.extend_from_slice(s.as_bytes()),
@@ -254,6 +249,13 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
     json_string(out, s.as_bytes());
 }
 
+/// A name from the decoders' tables (`O_RDONLY`, `st_mode`): an
+/// identifier, so it is copied without looking for bytes to escape.
+fn json_name(out: &mut Vec<u8>, name: &'static str) {
+    debug_assert!(plain_ascii(name.as_bytes()), "{name:?}");
+    quoted_copy(out, name.as_bytes());
+}
+
 /// `"0x1f"`.
 pub fn json_hex(out: &mut Vec<u8>, v: u64) {
     out.push(b'"');
@@ -298,6 +300,11 @@ pub fn json(v: &Value, out: &mut Vec<u8>) {
         Value::Int(i) => put_i64(out, *i),
         Value::UInt(u) => put_u64(out, *u),
         Value::Hex(h) => json_hex(out, *h),
+        Value::FileMode(m) => {
+            out.push(b'"');
+            super::consts::put_mode(out, *m);
+            out.push(b'"');
+        }
         Value::Ptr(0) => out.extend_from_slice(b"null"),
         Value::Ptr(p) => json_hex(out, *p),
         Value::Octal(o) => {
@@ -305,14 +312,14 @@ pub fn json(v: &Value, out: &mut Vec<u8>) {
             push_octal(out, *o);
             out.push(b'"');
         }
-        Value::Sym(s) => json_str(out, s),
+        Value::Sym(s) => json_name(out, s),
         Value::Flags { names, rest } => {
             out.push(b'[');
             for (i, n) in names.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                json_str(out, n);
+                json_name(out, n);
             }
             if *rest != 0 {
                 if !names.is_empty() {
@@ -342,7 +349,7 @@ pub fn json(v: &Value, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                json_str(out, name);
+                json_name(out, name);
                 out.push(b':');
                 json(v, out);
             }

@@ -338,7 +338,7 @@ pub fn stat(b: &[u8]) -> Value<'_> {
         return short("struct stat");
     };
     let fields = vec![
-        ("st_mode", Value::Text(consts::mode_text(st.st_mode))),
+        ("st_mode", Value::FileMode(st.st_mode)),
         match st.st_mode & libc::S_IFMT {
             libc::S_IFCHR | libc::S_IFBLK => ("st_rdev", makedev(st.st_rdev)),
             _ => ("st_size", Value::UInt(st.st_size as u64)),
@@ -380,10 +380,7 @@ pub fn statx(b: &[u8]) -> Value<'_> {
         consts::statx_attributes(stx.stx_attributes),
     ));
     if stx.stx_mask & (libc::STATX_TYPE | libc::STATX_MODE) != 0 {
-        fields.push((
-            "stx_mode",
-            Value::Text(consts::mode_text(u32::from(stx.stx_mode))),
-        ));
+        fields.push(("stx_mode", Value::FileMode(u32::from(stx.stx_mode))));
     }
     if stx.stx_mask & libc::STATX_SIZE != 0 {
         fields.push(("stx_size", Value::UInt(stx.stx_size)));
@@ -989,7 +986,7 @@ mod tests {
             stat(&stat_bytes(0o100644, 1234, 0)),
             Value::Struct {
                 fields: vec![
-                    ("st_mode", text("S_IFREG|0644")),
+                    ("st_mode", Value::FileMode(0o100644)),
                     ("st_size", Value::UInt(1234))
                 ],
                 more: true
@@ -999,7 +996,7 @@ mod tests {
             stat(&stat_bytes(0o020666, 0, libc::makedev(1, 3))),
             Value::Struct {
                 fields: vec![
-                    ("st_mode", text("S_IFCHR|0666")),
+                    ("st_mode", Value::FileMode(0o020666)),
                     (
                         "st_rdev",
                         call("makedev", vec![Value::Hex(1), Value::Hex(3)])
@@ -1031,7 +1028,7 @@ mod tests {
                 fields: vec![
                     ("stx_mask", names(&["STATX_ALL", "STATX_MNT_ID"])),
                     ("stx_attributes", Value::Int(0)),
-                    ("stx_mode", text("S_IFREG|0644")),
+                    ("stx_mode", Value::FileMode(0o100644)),
                     ("stx_size", Value::UInt(1221)),
                 ],
                 more: true

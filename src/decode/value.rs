@@ -20,6 +20,8 @@ pub enum Value<'a> {
     Hex(u64),
     /// Octal number with a leading 0 (`0644`, `0`), like file modes.
     Octal(u64),
+    /// A mode with file-type bits: `S_IFREG|0644` (`st_mode`, `mknod`).
+    FileMode(u32),
     /// A pointer we do not follow: `NULL` or `0x7ffd...`.
     Ptr(u64),
     /// A named constant (`AT_FDCWD`, `SEEK_SET`, `AF_INET`, `SIGCHLD`).
