@@ -10,7 +10,7 @@
 //! and shows the leftover bits in hex (`X_OK|0x8`), and a flag set with no known
 //! bit at all prints as `0x40 /* MS_??? */`.
 
-use super::value::Value;
+use super::value::{Names, Value};
 
 /// Constants the `libc` crate does not define (or defines with a value that is
 /// not the kernel's on x86_64), each from the Linux uapi header named beside it.
@@ -208,8 +208,8 @@ fn flags_in(v: u64, tables: &[&Table], what: &'static str) -> Value<'static> {
 }
 
 /// The names of the known bits of `v`, table after table, and the bits left.
-fn split(v: u64, tables: &[&Table]) -> (Vec<&'static str>, u64) {
-    let mut names = Vec::new();
+fn split(v: u64, tables: &[&Table]) -> (Names, u64) {
+    let mut names = Names::new();
     let mut rest = v;
     for table in tables {
         rest = Value::push_flags(&mut names, rest, table);
@@ -220,7 +220,7 @@ fn split(v: u64, tables: &[&Table]) -> (Vec<&'static str>, u64) {
 /// A flag set printed after a leading name (an access mode or a socket type,
 /// as in `O_WRONLY|O_CREAT`, `SOCK_STREAM|SOCK_CLOEXEC`).
 fn with_first(first: &'static str, v: u64, table: &Table) -> Value<'static> {
-    let mut names = Vec::with_capacity(4);
+    let mut names = Names::new();
     names.push(first);
     let rest = Value::push_flags(&mut names, v, table);
     Value::Flags { names, rest }
@@ -336,7 +336,7 @@ pub fn statx_flags(v: u64) -> Value<'static> {
     let v = lo32(v);
     let sync_mask = libc::AT_STATX_SYNC_TYPE as u64;
     let (mut names, sync_rest) = match lookup(v & sync_mask, STATX_SYNC_TYPES) {
-        Some(name) => (vec![name], 0),
+        Some(name) => (smallvec::smallvec![name], 0),
         // Both sync bits (invalid): each by name, as strace shows them.
         None => split(v & sync_mask, &[STATX_SYNC_TYPES]),
     };
@@ -964,7 +964,7 @@ pub fn futex_op(v: u64) -> Value<'static> {
     let op = lo32(v) as u32;
     match FUTEX_OPS.iter().find(|(val, _)| *val == op) {
         Some((_, names)) => Value::Flags {
-            names: names.to_vec(),
+            names: Names::from_slice(names),
             rest: 0,
         },
         None => unknown(u64::from(op), "FUTEX_???"),
@@ -1891,14 +1891,14 @@ mod tests {
 
     fn names(v: &[&'static str]) -> Value<'static> {
         Value::Flags {
-            names: v.to_vec(),
+            names: Names::from_slice(v),
             rest: 0,
         }
     }
 
     fn with_rest(v: &[&'static str], rest: u64) -> Value<'static> {
         Value::Flags {
-            names: v.to_vec(),
+            names: Names::from_slice(v),
             rest,
         }
     }

@@ -29,23 +29,51 @@ pub fn put_i64(out: &mut Vec<u8>, v: i64) {
     put_u64(out, v.unsigned_abs());
 }
 
-/// `v` in lowercase hex digits, without a prefix.
-pub fn put_hex_digits(out: &mut Vec<u8>, v: u64) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let digits = (64 - (v | 1).leading_zeros() as usize).div_ceil(4);
-    let mut buf = [0u8; 16];
-    let mut n = v;
-    for b in buf[16 - digits..].iter_mut().rev() {
-        *b = DIGITS[(n & 0xf) as usize];
-        n >>= 4;
+/// The 16 hex digits of `v`, most significant first, in ASCII: each
+/// nibble spread into a byte of its own, then turned into its digit, all
+/// eight bytes of a half at a time.
+fn hex16(v: u64) -> [u8; 16] {
+    const LOW_NIBBLES: u64 = 0x0f0f_0f0f_0f0f_0f0f;
+    fn half(h: u32) -> u64 {
+        let mut x = u64::from(h);
+        x = (x | x << 16) & 0x0000_ffff_0000_ffff;
+        x = (x | x << 8) & 0x00ff_00ff_00ff_00ff;
+        x = (x | x << 4) & LOW_NIBBLES;
+        // Bytes now hold the nibbles, the lowest first; a byte of 10 or
+        // more gets the gap between '9' and 'a' added.
+        let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+        (x + 0x3030_3030_3030_3030 + letters * 39).swap_bytes()
     }
-    out.extend_from_slice(&buf[16 - digits..]);
+    let mut out = [0; 16];
+    out[..8].copy_from_slice(&half((v >> 32) as u32).to_ne_bytes());
+    out[8..].copy_from_slice(&half(v as u32).to_ne_bytes());
+    out
+}
+
+/// `0x` and the hex digits of `v` (`0x1f`, `0x0`), with a quote on each
+/// side when `quoted`. The digits are shifted to the front of a buffer of
+/// fixed size, which is copied whole and cut to length: a copy of known
+/// size, not a call to memcpy.
+fn put_hex(out: &mut Vec<u8>, v: u64, quoted: bool) {
+    let digits = (64 - (v | 1).leading_zeros() as usize).div_ceil(4);
+    let mut buf = [b'"'; 20];
+    buf[1] = b'0';
+    buf[2] = b'x';
+    buf[3..19].copy_from_slice(&hex16(v << (64 - 4 * digits)));
+    buf[3 + digits] = b'"';
+    let len = out.len();
+    if quoted {
+        out.extend_from_slice(&buf);
+        out.truncate(len + digits + 4);
+    } else {
+        out.extend_from_slice(&buf[1..]);
+        out.truncate(len + digits + 2);
+    }
 }
 
 /// `{v:#x}`: `0x1f`, `0x0`.
 pub fn push_hex(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(b"0x");
-    put_hex_digits(out, v);
+    put_hex(out, v, false);
 }
 
 /// `0{v:o}` (`0644`, `00`) written at the end of `buf`; returns it.
@@ -258,9 +286,7 @@ fn json_name(out: &mut Vec<u8>, name: &'static str) {
 
 /// `"0x1f"`.
 pub fn json_hex(out: &mut Vec<u8>, v: u64) {
-    out.push(b'"');
-    push_hex(out, v);
-    out.push(b'"');
+    put_hex(out, v, true);
 }
 
 /// Bytes as a JSON string when they are UTF-8, else `{"hex":"..."}`.
@@ -456,6 +482,11 @@ mod tests {
             u64::MAX,
             1 << 63,
             0x7f,
+            0xa,
+            0xf,
+            0x0123_4567_89ab_cdef,
+            0xfedc_ba98_7654_3210,
+            0x7ffd_c0de_9a9a,
         ]
         .into_iter()
         .chain((0..64).map(|i| 1u64 << i))
@@ -472,6 +503,9 @@ mod tests {
             out.clear();
             push_hex(&mut out, v);
             assert_eq!(out, format!("{v:#x}").as_bytes());
+            out.clear();
+            json_hex(&mut out, v);
+            assert_eq!(out, format!("\"{v:#x}\"").as_bytes());
             out.clear();
             push_octal(&mut out, v);
             assert_eq!(out, format!("0{v:o}").as_bytes());
@@ -508,19 +542,19 @@ mod tests {
     #[test]
     fn flags() {
         let f = Value::Flags {
-            names: vec!["O_RDONLY", "O_CLOEXEC"],
+            names: smallvec::smallvec!["O_RDONLY", "O_CLOEXEC"],
             rest: 0,
         };
         assert_eq!(t(&f), "O_RDONLY|O_CLOEXEC");
         assert_eq!(j(&f), serde_json::json!(["O_RDONLY", "O_CLOEXEC"]));
         let f = Value::Flags {
-            names: vec!["MAP_PRIVATE"],
+            names: smallvec::smallvec!["MAP_PRIVATE"],
             rest: 0x1000000,
         };
         assert_eq!(t(&f), "MAP_PRIVATE|0x1000000");
         assert_eq!(j(&f), serde_json::json!(["MAP_PRIVATE", "0x1000000"]));
         let none = Value::Flags {
-            names: vec![],
+            names: smallvec::smallvec![],
             rest: 0,
         };
         assert_eq!(t(&none), "0");

@@ -732,7 +732,7 @@ mod tests {
 
     fn names(v: &[&'static str]) -> Value<'static> {
         Value::Flags {
-            names: v.to_vec(),
+            names: v.into(),
             rest: 0,
         }
     }

@@ -28,7 +28,7 @@ pub enum Value<'a> {
     Sym(&'static str),
     /// Bit flags: the names of the known bits, and the bits left over
     /// (printed in hex after the names; `0` with no names prints as `0`).
-    Flags { names: Vec<&'static str>, rest: u64 },
+    Flags { names: Names, rest: u64 },
     /// A byte string read from user memory (paths, buffers), shown quoted and
     /// escaped. `truncated`: the call's data was longer than what was
     /// captured (strace's trailing `...`).
@@ -65,6 +65,9 @@ pub enum Value<'a> {
     /// Free text for forms none of the above express (`WIFEXITED(s) && ...`).
     Text(Text),
 }
+
+/// The names of a flag set: most have one or two, kept inline.
+pub type Names = smallvec::SmallVec<[&'static str; 2]>;
 
 /// Short text (modes like `S_IFREG|0644`, comments like `12 vars`): kept
 /// inline up to 24 bytes, so most of it never allocates.
@@ -106,11 +109,7 @@ impl<'a> Value<'a> {
     /// Flags from a table of `(bit, name)`: appends to `names` every named
     /// bit of `value` that is set, in table order, and returns the bits
     /// left. Multi-bit masks must come before their single bits in the table.
-    pub fn push_flags(
-        names: &mut Vec<&'static str>,
-        value: u64,
-        table: &[(u64, &'static str)],
-    ) -> u64 {
+    pub fn push_flags(names: &mut Names, value: u64, table: &[(u64, &'static str)]) -> u64 {
         let mut rest = value;
         for &(bits, name) in table {
             if bits != 0 && rest & bits == bits {
