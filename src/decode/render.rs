@@ -4,6 +4,29 @@ use std::io::Write;
 use super::structs::quote_into;
 use super::value::Value;
 
+/// "00" to "99".
+const PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// Writes the last `digits.len()` decimal digits of `v` into `digits`
+/// (zero-padded), two at a time.
+pub fn fill_padded(digits: &mut [u8], mut v: u64) {
+    let mut end = digits.len();
+    while end >= 2 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        digits[end - 2..end].copy_from_slice(&PAIRS[pair..pair + 2]);
+        end -= 2;
+    }
+    if end == 1 {
+        digits[0] = b'0' + (v % 10) as u8;
+    }
+}
+
 /// `v` in decimal.
 #[inline]
 pub fn put_u64(out: &mut Vec<u8>, v: u64) {
@@ -13,11 +36,7 @@ pub fn put_u64(out: &mut Vec<u8>, v: u64) {
 /// `v` in decimal, zero-padded to `WIDTH` digits (`v` must fit).
 pub fn put_padded<const WIDTH: usize>(out: &mut Vec<u8>, v: u64) {
     let mut digits = [b'0'; WIDTH];
-    let mut n = v;
-    for d in digits.iter_mut().rev() {
-        *d = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
+    fill_padded(&mut digits, v);
     out.extend_from_slice(&digits);
 }
 
@@ -504,6 +523,11 @@ mod tests {
             push_hex(&mut out, v);
             assert_eq!(out, format!("{v:#x}").as_bytes());
             out.clear();
+            if v < 1_000_000_000 {
+                put_padded::<9>(&mut out, v);
+                assert_eq!(out, format!("{v:09}").as_bytes());
+                out.clear();
+            }
             json_hex(&mut out, v);
             assert_eq!(out, format!("\"{v:#x}\"").as_bytes());
             out.clear();

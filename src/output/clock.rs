@@ -6,8 +6,12 @@ use std::time::{Duration, UNIX_EPOCH};
 pub struct Clock {
     /// Wall-clock ns at boot-time 0.
     offset_ns: i128,
-    cached_sec: i64,
-    cached: [u8; 19],
+    /// Boot time at which the cached wall-clock second starts: stamps less
+    /// than a second after it need no division.
+    cached_start: Option<u64>,
+    /// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` of the cached second; each stamp
+    /// fills in its nanoseconds.
+    text: [u8; 30],
 }
 
 /// A clock's time now in ns (CLOCK_BOOTTIME, CLOCK_REALTIME ...).
@@ -32,28 +36,40 @@ impl Clock {
     }
 
     pub fn with_offset(offset_ns: i128) -> Self {
+        let mut text = [b'0'; 30];
+        text[19] = b'.';
+        text[29] = b'Z';
         Clock {
             offset_ns,
-            cached_sec: i64::MIN,
-            cached: [0; 19],
+            cached_start: None,
+            text,
         }
     }
 
     /// Writes `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` for a boot-time stamp.
     pub fn write_rfc3339(&mut self, boot_ns: u64, out: &mut Vec<u8>) {
-        let wall = (boot_ns as i128 + self.offset_ns).max(0);
-        let sec = (wall / 1_000_000_000) as i64;
-        let nsec = (wall % 1_000_000_000) as u32;
-        if sec != self.cached_sec {
-            let t = UNIX_EPOCH + Duration::from_secs(sec as u64);
+        const NS: u64 = 1_000_000_000;
+        let cached = self
+            .cached_start
+            .and_then(|start| boot_ns.checked_sub(start))
+            .filter(|&n| n < NS);
+        let nsec = if let Some(n) = cached {
+            n
+        } else {
+            let wall = (boot_ns as i128 + self.offset_ns).max(0);
+            let sec = (wall / NS as i128) as u64;
+            let nsec = (wall % NS as i128) as u64;
+            let t = UNIX_EPOCH + Duration::from_secs(sec);
             let s = humantime::format_rfc3339_seconds(t).to_string();
-            self.cached.copy_from_slice(&s.as_bytes()[..19]);
-            self.cached_sec = sec;
-        }
-        out.extend_from_slice(&self.cached);
-        out.push(b'.');
-        crate::decode::render::put_padded::<9>(out, nsec.into());
-        out.push(b'Z');
+            self.text[..19].copy_from_slice(&s.as_bytes()[..19]);
+            // Before the epoch every stamp is clamped to it: no window.
+            self.cached_start = boot_ns.checked_sub(nsec).filter(|_| wall > 0);
+            nsec
+        };
+        let mut digits = [0; 9];
+        crate::decode::render::fill_padded(&mut digits, nsec);
+        self.text[20..29].copy_from_slice(&digits);
+        out.extend_from_slice(&self.text);
     }
 }
 
@@ -83,6 +99,46 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "2026-11-22T06:07:34.999999999Z"
+        );
+    }
+
+    /// Stamps on both sides of second boundaries, in and out of order,
+    /// read as the slow path computes them.
+    #[test]
+    fn cached_second_follows_the_stamps() {
+        let offset = 1_795_327_653_400_000_000;
+        let mut c = Clock::with_offset(offset);
+        for boot in [
+            0u64,
+            599_999_999,
+            600_000_000,
+            1_599_999_999,
+            1_600_000_000,
+            599_999_999,
+            5_000_000_000,
+            1,
+            u64::MAX / 2,
+        ] {
+            let mut out = vec![];
+            c.write_rfc3339(boot, &mut out);
+            let mut fresh = vec![];
+            Clock::with_offset(offset).write_rfc3339(boot, &mut fresh);
+            assert_eq!(out, fresh, "{boot}");
+            let wall = offset as u128 + u128::from(boot);
+            let expect = UNIX_EPOCH + Duration::from_nanos(wall as u64);
+            assert_eq!(
+                std::str::from_utf8(&out).unwrap(),
+                humantime::format_rfc3339_nanos(expect).to_string()
+            );
+        }
+        // Before the epoch: clamped to it.
+        let mut c = Clock::with_offset(-10);
+        let mut out = vec![];
+        c.write_rfc3339(3, &mut out);
+        c.write_rfc3339(4, &mut out);
+        assert_eq!(
+            out,
+            b"1970-01-01T00:00:00.000000000Z1970-01-01T00:00:00.000000000Z"
         );
     }
 

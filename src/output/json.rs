@@ -14,6 +14,14 @@ macro_rules! key {
 }
 pub(crate) use key;
 
+/// `{"type":"kind"` as one literal, for [`Line::open`].
+macro_rules! open {
+    ($kind:literal) => {
+        concat!("{\"type\":\"", $kind, "\"")
+    };
+}
+pub(crate) use open;
+
 /// Builds `{"type":"...",...}\n` into a byte buffer.
 pub struct Line<'a> {
     out: &'a mut Vec<u8>,
@@ -25,6 +33,12 @@ impl<'a> Line<'a> {
         out.extend_from_slice(b"{\"type\":\"");
         out.extend_from_slice(kind.as_bytes());
         out.push(b'"');
+        Line { out }
+    }
+
+    /// Opens the object with a literal from [`open!`].
+    pub fn open(out: &'a mut Vec<u8>, opening: &'static str) -> Self {
+        out.extend_from_slice(opening.as_bytes());
         Line { out }
     }
 
@@ -114,6 +128,7 @@ mod tests {
     fn builds_valid_json() {
         let mut out = vec![];
         let mut l = Line::new(&mut out, "x");
+        assert_eq!(open!("x"), r#"{"type":"x""#);
         l.u64(key!("n"), 5)
             .i64(key!("r"), -2)
             .bool(key!("b"), true)

@@ -204,14 +204,13 @@ impl Formatter {
     /// Opens a line with the fields every event shares.
     fn header<'o>(
         &mut self,
-        kind: &str,
+        opening: &'static str,
         h: &types::event_header,
         out: &'o mut Vec<u8>,
     ) -> json::Line<'o> {
-        let mut l = json::Line::new(out, kind);
+        let mut l = json::Line::open(out, opening);
         l.u64(key!("seq"), h.seq);
-        let o = l.raw(key!("time"));
-        o.push(b'"');
+        let o = l.raw(concat!(key!("time"), "\""));
         self.clock.write_rfc3339(h.ts_ns, o);
         o.push(b'"');
         let who = (h.pid, h.tid, h.ppid, h.uid, h.comm);
@@ -259,7 +258,7 @@ impl Formatter {
                 let call = call_of(e, *caps, self.string_limit);
                 let decoded =
                     table::decode_call_into(&call, table::recycle(std::mem::take(&mut self.args)));
-                let mut l = self.header("syscall", &e.hdr, out);
+                let mut l = self.header(json::open!("syscall"), &e.hdr, out);
                 self.call_name(e.nr, l.buf());
                 if let Some(d) = &decoded {
                     let o = l.raw(key!("args"));
@@ -307,7 +306,7 @@ impl Formatter {
                 filename,
                 argv,
             } => {
-                let mut l = self.header("exec", hdr, out);
+                let mut l = self.header(json::open!("exec"), hdr, out);
                 l.bytes(key!("filename"), filename)
                     .strs(key!("argv"), split_argv(argv));
                 if *old_tid != hdr.tid {
@@ -322,14 +321,14 @@ impl Formatter {
                 l.end();
             }
             Event::Fork(e) => {
-                let mut l = self.header("fork", &e.hdr, out);
+                let mut l = self.header(json::open!("fork"), &e.hdr, out);
                 l.u64(key!("child_pid"), e.child_pid.into())
                     .u64(key!("child_tid"), e.child_tid.into())
                     .bool(key!("thread"), e.hdr.flags & decode::F_THREAD != 0);
                 l.end();
             }
             Event::Exit(e) => {
-                let mut l = self.header("exit", &e.hdr, out);
+                let mut l = self.header(json::open!("exit"), &e.hdr, out);
                 let status = e.exit_code;
                 let sig = status & 0x7f;
                 if sig == 0 {
