@@ -64,8 +64,8 @@ fn hex16(v: u64) -> [u8; 16] {
         (x + 0x3030_3030_3030_3030 + letters * 39).swap_bytes()
     }
     let mut out = [0; 16];
-    out[..8].copy_from_slice(&half((v >> 32) as u32).to_ne_bytes());
-    out[8..].copy_from_slice(&half(v as u32).to_ne_bytes());
+    out[..8].copy_from_slice(&half((v >> 32) as u32).to_le_bytes());
+    out[8..].copy_from_slice(&half(v as u32).to_le_bytes());
     out
 }
 
@@ -88,6 +88,22 @@ fn put_hex(out: &mut Vec<u8>, v: u64, quoted: bool) {
         out.extend_from_slice(&buf[1..]);
         out.truncate(len + digits + 2);
     }
+}
+
+/// The 8 decimal digits of `v` (below 10^8, zero-padded) in ASCII: split
+/// into halves, quarters and digits inside one 64-bit word.
+pub fn decimal8(v: u32) -> [u8; 8] {
+    debug_assert!(v < 100_000_000);
+    let v = u64::from(v);
+    // Two 32-bit lanes: abcd, efgh.
+    let x = (v / 10_000) | ((v % 10_000) << 32);
+    // Divided by 100 in each lane (exact below 10^4): ab, ef; then cd, gh.
+    let hundreds = ((x * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    let y = hundreds | ((x - hundreds * 100) << 16);
+    // Divided by 10 in each 16-bit lane (exact below 100): a, c, e, g.
+    let tens = ((y * 103) >> 10) & 0x000f_000f_000f_000f;
+    let z = tens | ((y - tens * 10) << 8);
+    (z + 0x3030_3030_3030_3030).to_le_bytes()
 }
 
 /// `{v:#x}`: `0x1f`, `0x0`.
@@ -527,6 +543,9 @@ mod tests {
                 put_padded::<9>(&mut out, v);
                 assert_eq!(out, format!("{v:09}").as_bytes());
                 out.clear();
+            }
+            if v < 100_000_000 {
+                assert_eq!(decimal8(v as u32), format!("{v:08}").as_bytes());
             }
             json_hex(&mut out, v);
             assert_eq!(out, format!("\"{v:#x}\"").as_bytes());

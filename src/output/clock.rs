@@ -9,9 +9,8 @@ pub struct Clock {
     /// Boot time at which the cached wall-clock second starts: stamps less
     /// than a second after it need no division.
     cached_start: Option<u64>,
-    /// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` of the cached second; each stamp
-    /// fills in its nanoseconds.
-    text: [u8; 30],
+    /// `YYYY-MM-DDTHH:MM:SS.` of the cached second.
+    date: [u8; 20],
 }
 
 /// A clock's time now in ns (CLOCK_BOOTTIME, CLOCK_REALTIME ...).
@@ -36,13 +35,12 @@ impl Clock {
     }
 
     pub fn with_offset(offset_ns: i128) -> Self {
-        let mut text = [b'0'; 30];
-        text[19] = b'.';
-        text[29] = b'Z';
+        let mut date = [0; 20];
+        date[19] = b'.';
         Clock {
             offset_ns,
             cached_start: None,
-            text,
+            date,
         }
     }
 
@@ -61,15 +59,19 @@ impl Clock {
             let nsec = (wall % NS as i128) as u64;
             let t = UNIX_EPOCH + Duration::from_secs(sec);
             let s = humantime::format_rfc3339_seconds(t).to_string();
-            self.text[..19].copy_from_slice(&s.as_bytes()[..19]);
+            self.date[..19].copy_from_slice(&s.as_bytes()[..19]);
             // Before the epoch every stamp is clamped to it: no window.
             self.cached_start = boot_ns.checked_sub(nsec).filter(|_| wall > 0);
             nsec
         };
-        let mut digits = [0; 9];
-        crate::decode::render::fill_padded(&mut digits, nsec);
-        self.text[20..29].copy_from_slice(&digits);
-        out.extend_from_slice(&self.text);
+        // Stored as they are computed: the date part is old, the digits
+        // come from registers.
+        out.extend_from_slice(&self.date);
+        out.push(b'0' + (nsec / 100_000_000) as u8);
+        out.extend_from_slice(&crate::decode::render::decimal8(
+            (nsec % 100_000_000) as u32,
+        ));
+        out.push(b'Z');
     }
 }
 
