@@ -36,6 +36,8 @@ pub(super) mod uapi {
     pub const F_SET_RW_HINT: u32 = 1024 + 12;
     pub const F_GET_FILE_RW_HINT: u32 = 1024 + 13;
     pub const F_SET_FILE_RW_HINT: u32 = 1024 + 14;
+    // include/uapi/linux/time.h (the libc crate has it for other systems only)
+    pub const TIMER_ABSTIME: u32 = 0x01;
     // include/uapi/asm-generic/mman-common.h
     pub const PROT_SEM: u32 = 0x8;
     pub const MAP_UNINITIALIZED: u32 = 0x4000000;
@@ -1805,6 +1807,13 @@ pub fn clock_id(v: u64) -> Value<'static> {
     xval(lo32(v), CLOCKS, "CLOCK_???")
 }
 
+const TIMER_FLAGS: &Table = table![uapi::TIMER_ABSTIME];
+
+/// `clock_nanosleep` flags: `TIMER_ABSTIME`.
+pub fn timer_flags(v: u64) -> Value<'static> {
+    flags(lo32(v), TIMER_FLAGS, "TIMER_???")
+}
+
 const RENAME_FLAGS: &Table = table![
     libc::RENAME_NOREPLACE,
     libc::RENAME_EXCHANGE,
@@ -2388,6 +2397,9 @@ mod tests {
         assert_eq!(rlimit_resource(15), Value::Sym("RLIMIT_RTTIME"));
         assert_eq!(rlimit_resource(16), unk(16, "RLIMIT_???"));
         assert_eq!(clock_id(1), Value::Sym("CLOCK_MONOTONIC"));
+        assert_eq!(timer_flags(1), names(&["TIMER_ABSTIME"]));
+        assert_eq!(timer_flags(0), Value::Int(0));
+        assert_eq!(timer_flags(3), with_rest(&["TIMER_ABSTIME"], 2));
         assert_eq!(clock_id(11), Value::Sym("CLOCK_TAI"));
         assert_eq!(clock_id(99), unk(99, "CLOCK_???"));
         assert_eq!(clock_id(u64::from(-6i32 as u32)), Value::Int(-6));

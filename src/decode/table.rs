@@ -536,7 +536,7 @@ pub static SPECS: &[Spec] = &[
         "clock_nanosleep",
         &[
             Reg(consts::clock_id),
-            Int,
+            Reg(consts::timer_flags),
             In(TIMESPEC, structs::timespec),
             Out(TIMESPEC, structs::timespec),
         ],
