@@ -92,6 +92,10 @@ enum capture_kind {
 	 * the call returned, a __u32 (needs bpf_loop; else CAP_BUF with the
 	 * first AIF_CAPTURE_MAX bytes). */
 	CAP_DIRENTS = 11,
+	/* Plan: entry_ints[], not capture_plan. Record: the int the caller
+	 * passed by pointer (a socklen_t), as it was at entry, a __u32; the
+	 * call may rewrite it (strace's [128 => 16]). */
+	CAP_ENTRY_INT = 12,
 };
 
 enum capture_len {
@@ -115,6 +119,14 @@ struct capture_spec {
 	__u8 len_mul; /* CAP_BUF: the length counts elements of this size (0: bytes) */
 	__u16 size; /* CAP_FIXED: bytes; CAP_BUF: upper bound (0: none) */
 	__u16 skip; /* CAP_FIXED: bytes of the struct before the ones read */
+};
+
+/* An int the call reads and may rewrite through a pointer (getsockname's
+ * addrlen, recvmsg's msg_namelen), read at entry into the call's state. */
+struct entry_int_spec {
+	__u8 valid; /* 0: the call has none */
+	__u8 arg; /* the argument holding the pointer, 0..5 */
+	__u16 skip; /* bytes past the pointer (a field of a struct) */
 };
 
 /* Sizes user space needs too (enums reach it through BTF; #defines do not). */

@@ -40,6 +40,8 @@ const volatile __u32 string_limit = 32;
 const volatile struct capture_spec capture_plan[AIF_SYSCALL_BITS][AIF_CAPTURES] = {};
 /* How many arguments each syscall takes: records carry only those. */
 const volatile __u8 syscall_nargs[AIF_SYSCALL_BITS] = {};
+/* Per syscall, the int to read at entry (CAP_ENTRY_INT), if any. */
+const volatile struct entry_int_spec entry_ints[AIF_SYSCALL_BITS] = {};
 /* bpf_loop() exists (5.17+): iovec data is read in its callback, which
  * the verifier checks once (an inline loop would multiply its work). */
 const volatile bool have_bpf_loop = false;
@@ -86,6 +88,8 @@ struct inflight {
 	__u16 active; /* an entry waits for its exit */
 	__u16 watched; /* task storage only: the process is known to be watched */
 	__u32 envc; /* environment size of the last exec, for its execve record */
+	__u32 entry_int; /* entry_ints[nr]'s value at entry ... */
+	__u32 entry_ok; /* ... when it could be read */
 	__u32 __pad;
 };
 
@@ -918,6 +922,9 @@ static __always_inline void emit_captured(const struct inflight *st, __s64 ret,
 		off = capture_dirents_call(s, st, ret, &first);
 	else
 		off = capture_args(s, st, ret, nr);
+	if (entry_ints[nr].valid && st->entry_ok && off <= 2 * CAPTURE_SLOT)
+		off += put_u32(s, off, entry_ints[nr].arg, CAP_ENTRY_INT,
+			       st->entry_int, 0);
 	size = SYSCALL_EVENT_SIZE(n) + off;
 	if (size > sizeof(s->data))
 		size = sizeof(s->data);
@@ -969,6 +976,15 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	st->args[3] = SYSCALL_ARG4(regs);
 	st->args[4] = SYSCALL_ARG5(regs);
 	st->args[5] = SYSCALL_ARG6(regs);
+	/* An int the call may rewrite: read now, shown beside its new value. */
+	if (capture_enabled && id < AIF_SYSCALL_BITS && entry_ints[id].valid) {
+		struct entry_int_spec spec = entry_ints[id];
+		const void *ptr = (const void *)st->args[spec.arg & 7];
+
+		st->entry_ok = !bpf_probe_read_user(&st->entry_int,
+						    sizeof(st->entry_int),
+						    ptr + spec.skip);
+	}
 	st->active = 1;
 	/* Last, so the clock read is as close to the call as possible. */
 	st->ts_ns = bpf_ktime_get_boot_ns();

@@ -449,6 +449,14 @@ pub fn json(v: &Value, out: &mut Vec<u8>) {
             json_number_of(out, args.get(1));
             out.push(b'}');
         }
+        // What the call rewrote: `128 => 16`, `{...} => {parent_tid=[5]}`.
+        Value::Call { func: "=>", args } => {
+            out.extend_from_slice(b"{\"in\":");
+            json_of(out, args.first());
+            out.extend_from_slice(b",\"out\":");
+            json_of(out, args.get(1));
+            out.push(b'}');
+        }
         Value::Call { args, .. } => {
             // htons(443) -> 443, inet_addr("1.2.3.4") -> "1.2.3.4",
             // inet_pton(AF_INET6, "::1", &sin6_addr) -> "::1".
@@ -469,6 +477,13 @@ pub fn json(v: &Value, out: &mut Vec<u8>) {
             out.push(b'}');
         }
         Value::Text(t) => json_str(out, t),
+    }
+}
+
+fn json_of(out: &mut Vec<u8>, v: Option<&Value>) {
+    match v {
+        Some(v) => json(v, out),
+        None => out.extend_from_slice(b"null"),
     }
 }
 

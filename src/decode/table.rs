@@ -13,7 +13,7 @@ use super::structs::Part;
 use super::value::Value;
 use super::{consts, structs, syscalls, Captured, Captures};
 use super::{CAP_BUF, CAP_COUNT, CAP_EXEC, CAP_FIXED, CAP_STR, CAP_STRV, CAP_STRV_SLOT};
-use super::{CAP_DIRENTS, CAP_IOV, CAP_IOV_DATA, CAP_MSG, CAP_MSG_NAME};
+use super::{CAP_DIRENTS, CAP_ENTRY_INT, CAP_IOV, CAP_IOV_DATA, CAP_MSG, CAP_MSG_NAME};
 use crate::kernel::types;
 
 /// Where a buffer's length comes from.
@@ -699,7 +699,76 @@ pub fn plan() -> Vec<(u32, Vec<types::capture_spec>)> {
         .collect()
 }
 
+/// The ints the kernel reads at entry (CAP_ENTRY_INT), by syscall number:
+/// a socklen_t the call reads and may rewrite, through an argument
+/// ([`Dec::IntInOut`]) or inside recvmsg's struct msghdr.
+pub fn entry_plan() -> Vec<(u32, types::entry_int_spec)> {
+    SPECS
+        .iter()
+        .filter_map(|s| {
+            let nr = syscalls::number(s.name)?;
+            s.args.iter().enumerate().find_map(|(i, d)| {
+                let skip = match d {
+                    IntInOut => 0,
+                    Msg(true) => std::mem::offset_of!(libc::msghdr, msg_namelen),
+                    _ => return None,
+                };
+                Some((
+                    nr,
+                    types::entry_int_spec {
+                        valid: 1,
+                        arg: i as u8,
+                        skip: skip as u16,
+                    },
+                ))
+            })
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------- decoding
+
+/// The int argument `i` pointed to when the call began (CAP_ENTRY_INT).
+fn entry_int(call: &Call<'_>, i: usize) -> Option<i64> {
+    let c = call.cap(i, CAP_ENTRY_INT).filter(|c| !c.fault())?;
+    Some(i64::from(i32::from_ne_bytes(
+        c.data.get(..4)?.try_into().ok()?,
+    )))
+}
+
+/// A value the call may have rewritten, as strace shows one: `16` when it
+/// kept its value, `128 => 16` when it changed.
+fn before_after<'a>(before: i64, after: Value<'a>) -> Value<'a> {
+    if after == Value::Int(before) {
+        after
+    } else {
+        Value::Call {
+            func: "=>",
+            args: vec![Value::Int(before), after],
+        }
+    }
+}
+
+/// A socklen_t the call reads and rewrites: `[16]`, `[128 => 16]`; after a
+/// failure, what the caller passed (`[128]`).
+fn int_in_out<'a>(call: &Call<'a>, i: usize) -> Value<'a> {
+    let after = mem_value(call, i, call.cap(i, CAP_FIXED), structs::int_array);
+    let Some(before) = entry_int(call, i) else {
+        return after;
+    };
+    let item = match after {
+        Value::Array {
+            mut items,
+            more: false,
+        } if items.len() == 1 && call.ok() => before_after(before, items.remove(0)),
+        _ if !call.ok() => Value::Int(before),
+        other => return other,
+    };
+    Value::Array {
+        items: vec![item],
+        more: false,
+    }
+}
 
 fn ptr_or_null(v: u64) -> Value<'static> {
     Value::Ptr(v)
@@ -781,7 +850,7 @@ fn arg_value<'a>(call: &Call<'a>, i: usize, dec: &Dec) -> Option<Value<'a>> {
             mem_value(call, i, call.cap(i, CAP_BUF), structs::clone_args),
         ),
         SockIn(_) | SockOut(_) => mem_value(call, i, call.cap(i, CAP_BUF), structs::sockaddr),
-        IntInOut => mem_value(call, i, call.cap(i, CAP_FIXED), structs::int_array),
+        IntInOut => int_in_out(call, i),
         ExecPath => match call.cap(i, CAP_EXEC) {
             Some(_) => exec_part(call, 0)
                 .map(|c| path_value(call, i, Some(c)))
@@ -871,7 +940,13 @@ fn msg_value<'a>(call: &Call<'a>, i: usize) -> Value<'a> {
     };
     let mut fields = vec![
         ("msg_name", name_value),
-        ("msg_namelen", Value::UInt(namelen.into())),
+        ("msg_namelen", {
+            let after = Value::Int(namelen.into());
+            match entry_int(call, i) {
+                Some(before) if call.ok() => before_after(before, after),
+                _ => after,
+            }
+        }),
         ("msg_iov", iov),
         (
             "msg_iovlen",
@@ -1415,6 +1490,70 @@ mod tests {
             text_of("write", [1, 0x1000, 100, 0, 0, 0], 100, &raw),
             "1, \"abc\"..., 100"
         );
+    }
+
+    /// A socklen_t read at entry and at exit, as strace shows it: one
+    /// value when the call kept it, both when it changed, the caller's
+    /// after a failure; without the entry read, what the exit read.
+    #[test]
+    fn socklen_before_and_after() {
+        let sun = libc::AF_UNIX as u16;
+        let addr = |len: i32| {
+            records(&[
+                (1, CAP_BUF, 0, &sun.to_ne_bytes()),
+                (2, CAP_FIXED, 0, &len.to_ne_bytes()),
+                (2, CAP_ENTRY_INT, 0, &128i32.to_ne_bytes()),
+            ])
+        };
+        let args = [3, 0x1000, 0x2000, 0, 0, 0];
+        assert_eq!(
+            text_of("getsockname", args, 0, &addr(2)),
+            "3, {sa_family=AF_UNIX}, [128 => 2]"
+        );
+        assert_eq!(
+            text_of("getsockname", args, 0, &addr(128)),
+            "3, {sa_family=AF_UNIX}, [128]"
+        );
+        let failed = records(&[(2, CAP_ENTRY_INT, 0, &128i32.to_ne_bytes())]);
+        assert_eq!(
+            text_of("getsockname", args, -9, &failed),
+            "3, 0x1000, [128]"
+        );
+        let unread = records(&[(2, CAP_ENTRY_INT, CAPR_FAULT_T, b"")]);
+        assert_eq!(
+            text_of("getsockname", args, -14, &unread),
+            "3, 0x1000, 0x2000"
+        );
+        let exit_only = records(&[
+            (1, CAP_BUF, 0, &sun.to_ne_bytes()),
+            (2, CAP_FIXED, 0, &2i32.to_ne_bytes()),
+        ]);
+        assert_eq!(
+            text_of("getsockname", args, 0, &exit_only),
+            "3, {sa_family=AF_UNIX}, [2]"
+        );
+        // In JSON both values are kept.
+        let mut out = Vec::new();
+        super::super::render::json(&before_after(128, Value::Int(2)), &mut out);
+        assert_eq!(out, br#"{"in":128,"out":2}"#);
+    }
+
+    #[test]
+    fn entry_plan_reads_socklens() {
+        let plan = entry_plan();
+        let of = |name: &str| {
+            let nr = syscalls::number(name).unwrap();
+            plan.iter()
+                .find(|(n, _)| *n == nr)
+                .map(|(_, s)| (s.arg, s.skip))
+        };
+        assert_eq!(of("getsockname"), Some((2, 0)));
+        assert_eq!(of("accept4"), Some((2, 0)));
+        assert_eq!(of("recvfrom"), Some((5, 0)));
+        let namelen = std::mem::offset_of!(libc::msghdr, msg_namelen) as u16;
+        assert_eq!(of("recvmsg"), Some((1, namelen)));
+        assert_eq!(of("sendmsg"), None);
+        assert_eq!(of("read"), None);
     }
 
     const CAPR_TRUNC_T: u16 = super::super::CAPR_TRUNC;

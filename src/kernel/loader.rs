@@ -330,6 +330,11 @@ fn open<'obj>(
                 }
             }
         }
+        for (nr, spec) in table::entry_plan() {
+            if let Some(slot) = rodata.entry_ints.get_mut(nr as usize) {
+                *slot = spec;
+            }
+        }
     }
     rodata.have_bpf_loop = cfg.features.bpf_loop;
     rodata.use_task_btf = cfg.features.task_btf;
