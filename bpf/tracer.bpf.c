@@ -40,6 +40,9 @@ const volatile __u32 string_limit = 32;
 const volatile struct capture_spec capture_plan[AIF_SYSCALL_BITS][AIF_CAPTURES] = {};
 /* How many arguments each syscall takes: records carry only those. */
 const volatile __u8 syscall_nargs[AIF_SYSCALL_BITS] = {};
+/* How many of capture_plan[nr]'s entries are used: bpf_loop runs that many
+ * times rather than once more to find the end. */
+const volatile __u8 capture_count[AIF_SYSCALL_BITS] = {};
 /* Per syscall, the int to read at entry (CAP_ENTRY_INT), if any. */
 const volatile struct entry_int_spec entry_ints[AIF_SYSCALL_BITS] = {};
 /* bpf_loop() exists (5.17+): iovec data is read in its callback, which
@@ -726,7 +729,8 @@ static __always_inline __u64 capture_args(struct capture_scratch *s,
 
 	s->loop_off = 0;
 	if (have_bpf_loop) {
-		bpf_loop(AIF_CAPTURES, args_entry, &c, 0);
+		bpf_loop(capture_count[nr & (AIF_SYSCALL_BITS - 1)], args_entry,
+			 &c, 0);
 	} else {
 		for (int i = 0; i < AIF_CAPTURES; i++)
 			if (capture_one(s, st, ret, nr, i))

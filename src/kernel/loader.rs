@@ -325,6 +325,7 @@ fn open<'obj>(
         rodata.string_limit = cfg.string_limit;
         for (nr, caps) in table::plan() {
             if let Some(slot) = rodata.capture_plan.get_mut(nr as usize) {
+                rodata.capture_count[nr as usize] = caps.len().min(slot.len()) as u8;
                 for (dst, src) in slot.iter_mut().zip(caps) {
                     *dst = src;
                 }
