@@ -38,6 +38,11 @@ pub(super) mod uapi {
     pub const F_SET_FILE_RW_HINT: u32 = 1024 + 14;
     // include/uapi/linux/time.h (the libc crate has it for other systems only)
     pub const TIMER_ABSTIME: u32 = 0x01;
+    // include/uapi/linux/resource.h
+    pub const RUSAGE_SELF: i32 = 0;
+    pub const RUSAGE_CHILDREN: i32 = -1;
+    pub const RUSAGE_BOTH: i32 = -2;
+    pub const RUSAGE_THREAD: i32 = 1;
     // include/uapi/asm-generic/mman-common.h
     pub const PROT_SEM: u32 = 0x8;
     pub const MAP_UNINITIALIZED: u32 = 0x4000000;
@@ -1881,6 +1886,44 @@ const MEMFD_FLAGS: &Table = table![
     libc::MFD_EXEC,
 ];
 
+const FALLOC_MODES: &Table = table![
+    libc::FALLOC_FL_KEEP_SIZE,
+    libc::FALLOC_FL_PUNCH_HOLE,
+    libc::FALLOC_FL_COLLAPSE_RANGE,
+    libc::FALLOC_FL_ZERO_RANGE,
+    libc::FALLOC_FL_INSERT_RANGE,
+    libc::FALLOC_FL_UNSHARE_RANGE,
+];
+
+/// `fallocate` mode: `0`, `FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE`.
+pub fn fallocate_mode(v: u64) -> Value<'static> {
+    flags(lo32(v), FALLOC_MODES, "FALLOC_FL_???")
+}
+
+const SPLICE_FLAGS: &Table = table![
+    libc::SPLICE_F_MOVE,
+    libc::SPLICE_F_NONBLOCK,
+    libc::SPLICE_F_MORE,
+    libc::SPLICE_F_GIFT,
+];
+
+/// `splice`/`tee` flags: `SPLICE_F_MOVE|SPLICE_F_MORE`.
+pub fn splice_flags(v: u64) -> Value<'static> {
+    flags(lo32(v), SPLICE_FLAGS, "SPLICE_F_???")
+}
+
+const RUSAGE_WHO: &Table = table![
+    uapi::RUSAGE_SELF,
+    uapi::RUSAGE_CHILDREN,
+    uapi::RUSAGE_BOTH,
+    uapi::RUSAGE_THREAD,
+];
+
+/// `getrusage`'s who: `RUSAGE_SELF`, `RUSAGE_CHILDREN`.
+pub fn rusage_who(v: u64) -> Value<'static> {
+    xval(lo32(v), RUSAGE_WHO, "RUSAGE_???")
+}
+
 /// `memfd_create` flags: `MFD_CLOEXEC|MFD_ALLOW_SEALING`. (A huge page size
 /// in the high bits stays among the leftover bits.)
 pub fn memfd_flags(v: u64) -> Value<'static> {
@@ -2398,6 +2441,15 @@ mod tests {
         assert_eq!(rlimit_resource(16), unk(16, "RLIMIT_???"));
         assert_eq!(clock_id(1), Value::Sym("CLOCK_MONOTONIC"));
         assert_eq!(timer_flags(1), names(&["TIMER_ABSTIME"]));
+        assert_eq!(fallocate_mode(0), Value::Int(0));
+        assert_eq!(
+            fallocate_mode(3),
+            names(&["FALLOC_FL_KEEP_SIZE", "FALLOC_FL_PUNCH_HOLE"])
+        );
+        assert_eq!(splice_flags(5), names(&["SPLICE_F_MOVE", "SPLICE_F_MORE"]));
+        assert_eq!(rusage_who(0), Value::Sym("RUSAGE_SELF"));
+        assert_eq!(rusage_who(u64::MAX), Value::Sym("RUSAGE_CHILDREN"));
+        assert_eq!(rusage_who(7), unk(7, "RUSAGE_???"));
         assert_eq!(timer_flags(0), Value::Int(0));
         assert_eq!(timer_flags(3), with_rest(&["TIMER_ABSTIME"], 2));
         assert_eq!(clock_id(11), Value::Sym("CLOCK_TAI"));

@@ -232,6 +232,16 @@ pub fn text(v: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
+        Value::BitSet(bits) => {
+            out.push(b'[');
+            for (i, b) in bits.iter().enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                put_u64(out, u64::from(*b));
+            }
+            out.push(b']');
+        }
         Value::SigSet { names, inverted } => {
             if *inverted {
                 out.push(b'~');
@@ -417,6 +427,16 @@ pub fn json(v: &Value, out: &mut Vec<u8>) {
             out.push(b'}');
         }
         Value::Array { items, .. } => json_list(out, items),
+        Value::BitSet(bits) => {
+            out.push(b'[');
+            for (i, b) in bits.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                put_u64(out, u64::from(*b));
+            }
+            out.push(b']');
+        }
         Value::SigSet { names, inverted } => {
             if *inverted {
                 out.extend_from_slice(b"{\"all_but\":");

@@ -402,7 +402,6 @@ pub fn timespec(b: &[u8]) -> Value<'_> {
     }
 }
 
-/// `struct timeval`: `{tv_sec=1, tv_usec=0}`.
 /// `struct sysinfo`: `{uptime=10205, loads=[101312, 90496, 81152], totalram=..., ...}`.
 pub fn sysinfo(b: &[u8]) -> Value<'_> {
     let Some(si) = read::<libc::sysinfo>(b) else {
@@ -431,6 +430,7 @@ pub fn sysinfo(b: &[u8]) -> Value<'_> {
     ])
 }
 
+/// `struct timeval`: `{tv_sec=1, tv_usec=0}`.
 pub fn timeval(b: &[u8]) -> Value<'_> {
     match read::<libc::timeval>(b) {
         Some(tv) => Value::record(vec![
@@ -439,6 +439,42 @@ pub fn timeval(b: &[u8]) -> Value<'_> {
         ]),
         None => short("struct timeval"),
     }
+}
+
+/// What [`rusage`] reads of a `struct rusage`: its two times.
+pub const RUSAGE_SHOWN: Part = Part::whole(2 * size_of::<libc::timeval>());
+
+/// `struct rusage`: `{ru_utime={tv_sec=0, tv_usec=56584}, ru_stime={tv_sec=0,
+/// tv_usec=30468}, ...}` (strace's abbreviated form).
+pub fn rusage(b: &[u8]) -> Value<'_> {
+    const TV: usize = size_of::<libc::timeval>();
+    if b.len() < 2 * TV {
+        return short("struct rusage");
+    }
+    Value::Struct {
+        fields: vec![
+            ("ru_utime", timeval(&b[..TV])),
+            ("ru_stime", timeval(&b[TV..2 * TV])),
+        ],
+        more: true,
+    }
+}
+
+/// A CPU mask (`sched_getaffinity`, `sched_setaffinity`): the numbers of
+/// its set bits, `[0 1]`. The mask is an array of longs.
+pub fn cpu_set(b: &[u8]) -> Value<'_> {
+    const WORD: usize = size_of::<libc::c_ulong>();
+    let mut cpus = Vec::new();
+    for (i, chunk) in b.chunks(WORD).enumerate() {
+        let mut word = [0u8; WORD];
+        word[..chunk.len()].copy_from_slice(chunk);
+        let mut bits = libc::c_ulong::from_ne_bytes(word);
+        while bits != 0 {
+            cpus.push((i * WORD * 8) as u32 + bits.trailing_zeros());
+            bits &= bits - 1;
+        }
+    }
+    Value::BitSet(cpus)
 }
 
 /// One limit: `RLIM64_INFINITY`, `8192*1024` for multiples of 1024 above
@@ -974,6 +1010,37 @@ mod tests {
         st.st_ino = 77;
         st.st_mtime = 1;
         part_of(&st, STAT_SHOWN)
+    }
+
+    #[test]
+    fn cpu_sets_and_rusage() {
+        let mut mask = [0u8; 16];
+        mask[0] = 0b11;
+        mask[8] = 0b100;
+        assert_eq!(cpu_set(&mask), Value::BitSet(vec![0, 1, 66]));
+        // A mask cut inside a word, and an empty one.
+        assert_eq!(cpu_set(&[0x80, 0x01]), Value::BitSet(vec![7, 8]));
+        assert_eq!(cpu_set(&[]), Value::BitSet(vec![]));
+        let mut out = vec![];
+        crate::decode::render::text(&cpu_set(&mask), &mut out);
+        assert_eq!(out, b"[0 1 66]");
+        out.clear();
+        crate::decode::render::json(&cpu_set(&mask), &mut out);
+        assert_eq!(out, b"[0,1,66]");
+
+        let tv = |s: i64, us: i64| libc::timeval {
+            tv_sec: s,
+            tv_usec: us,
+        };
+        let mut b = part_of(&tv(1, 2), Part::whole(16));
+        b.extend(part_of(&tv(0, 30468), Part::whole(16)));
+        out.clear();
+        crate::decode::render::text(&rusage(&b), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{ru_utime={tv_sec=1, tv_usec=2}, ru_stime={tv_sec=0, tv_usec=30468}, ...}"
+        );
+        assert_eq!(rusage(&b[..20]), text("<short struct rusage>"));
     }
 
     #[test]

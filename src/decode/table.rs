@@ -195,6 +195,7 @@ const RLIMIT: Part = Part::whole(std::mem::size_of::<libc::rlimit64>());
 const KSIGACTION: Part = Part::whole(32);
 /// The kernel's sigset_t.
 const KSIGSET: Part = Part::whole(8);
+const RUSAGE: Part = structs::RUSAGE_SHOWN;
 const SYSINFO: Part = Part::whole(std::mem::size_of::<libc::sysinfo>());
 /// What [`utsname`] shows: sysname and nodename.
 const UTSNAME: Part = Part::whole(2 * UTS_FIELD);
@@ -300,6 +301,13 @@ pub static SPECS: &[Spec] = &[
     spec("memfd_create", &[Path, Reg(consts::memfd_flags)]),
     spec("sendfile64", &[Fd, Fd, Ptr, UInt]),
     spec("fadvise64", &[Fd, Long, Long, Reg(consts::fadvise_advice)]),
+    spec("fallocate", &[Fd, Reg(consts::fallocate_mode), Long, Long]),
+    // The offsets are read and updated by the call: shown as pointers.
+    spec(
+        "splice",
+        &[Fd, Ptr, Fd, Ptr, UInt, Reg(consts::splice_flags)],
+    ),
+    spec("tee", &[Fd, Fd, UInt, Reg(consts::splice_flags)]),
     spec("getxattr", &[Path, Path, BufOut(Len::Ret), UInt]),
     spec("lgetxattr", &[Path, Path, BufOut(Len::Ret), UInt]),
     spec("fgetxattr", &[Fd, Path, BufOut(Len::Ret), UInt]),
@@ -521,6 +529,18 @@ pub static SPECS: &[Spec] = &[
         ],
     ),
     spec("eventfd2", &[UInt, Reg(consts::eventfd_flags)]),
+    spec(
+        "sched_getaffinity",
+        &[Int, UInt, ArrOut(Len::Ret, 1, structs::cpu_set)],
+    ),
+    spec(
+        "sched_setaffinity",
+        &[Int, UInt, ArrIn(Len::Arg(1), 1, structs::cpu_set)],
+    ),
+    spec(
+        "getrusage",
+        &[Reg(consts::rusage_who), Out(RUSAGE, structs::rusage)],
+    ),
     spec(
         "timerfd_create",
         &[Reg(consts::clock_id), Reg(consts::timerfd_flags)],

@@ -51,6 +51,9 @@ pub enum Value<'a> {
         names: Vec<&'static str>,
         inverted: bool,
     },
+    /// The numbers of the bits set in a mask (a CPU set), shown as strace
+    /// does: `[0 1]`.
+    BitSet(Vec<u32>),
     /// A call with arguments, for strace's forms like `htons(443)`,
     /// `inet_addr("1.2.3.4")`, `makedev(0x1, 0x3)`.
     Call {
