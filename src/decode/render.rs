@@ -4,29 +4,6 @@ use std::io::Write;
 use super::structs::quote_into;
 use super::value::Value;
 
-/// "00" to "99".
-const PAIRS: &[u8; 200] = b"\
-    0001020304050607080910111213141516171819\
-    2021222324252627282930313233343536373839\
-    4041424344454647484950515253545556575859\
-    6061626364656667686970717273747576777879\
-    8081828384858687888990919293949596979899";
-
-/// Writes the last `digits.len()` decimal digits of `v` into `digits`
-/// (zero-padded), two at a time.
-pub fn fill_padded(digits: &mut [u8], mut v: u64) {
-    let mut end = digits.len();
-    while end >= 2 {
-        let pair = (v % 100) as usize * 2;
-        v /= 100;
-        digits[end - 2..end].copy_from_slice(&PAIRS[pair..pair + 2]);
-        end -= 2;
-    }
-    if end == 1 {
-        digits[0] = b'0' + (v % 10) as u8;
-    }
-}
-
 /// `v` in decimal.
 #[inline]
 pub fn put_u64(out: &mut Vec<u8>, v: u64) {
@@ -36,7 +13,11 @@ pub fn put_u64(out: &mut Vec<u8>, v: u64) {
 /// `v` in decimal, zero-padded to `WIDTH` digits (`v` must fit).
 pub fn put_padded<const WIDTH: usize>(out: &mut Vec<u8>, v: u64) {
     let mut digits = [b'0'; WIDTH];
-    fill_padded(&mut digits, v);
+    let mut n = v;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
     out.extend_from_slice(&digits);
 }
 
@@ -153,6 +134,18 @@ fn hex_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
 }
 
+/// A [`Value::BitSet`]: `[0 1]` in text, `[0,1]` in JSON.
+fn bit_list(out: &mut Vec<u8>, bits: &[u32], sep: u8) {
+    out.push(b'[');
+    for (i, b) in bits.iter().enumerate() {
+        if i > 0 {
+            out.push(sep);
+        }
+        put_u64(out, u64::from(*b));
+    }
+    out.push(b']');
+}
+
 fn join(out: &mut Vec<u8>, items: &[Value], sep: &[u8]) {
     for (i, v) in items.iter().enumerate() {
         if i > 0 {
@@ -232,16 +225,7 @@ pub fn text(v: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        Value::BitSet(bits) => {
-            out.push(b'[');
-            for (i, b) in bits.iter().enumerate() {
-                if i > 0 {
-                    out.push(b' ');
-                }
-                put_u64(out, u64::from(*b));
-            }
-            out.push(b']');
-        }
+        Value::BitSet(bits) => bit_list(out, bits, b' '),
         Value::SigSet { names, inverted } => {
             if *inverted {
                 out.push(b'~');
@@ -427,16 +411,7 @@ pub fn json(v: &Value, out: &mut Vec<u8>) {
             out.push(b'}');
         }
         Value::Array { items, .. } => json_list(out, items),
-        Value::BitSet(bits) => {
-            out.push(b'[');
-            for (i, b) in bits.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                put_u64(out, u64::from(*b));
-            }
-            out.push(b']');
-        }
+        Value::BitSet(bits) => bit_list(out, bits, b','),
         Value::SigSet { names, inverted } => {
             if *inverted {
                 out.extend_from_slice(b"{\"all_but\":");

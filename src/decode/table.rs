@@ -773,16 +773,16 @@ fn before_after<'a>(before: i64, after: Value<'a>) -> Value<'a> {
 /// failure, what the caller passed (`[128]`).
 fn int_in_out<'a>(call: &Call<'a>, i: usize) -> Value<'a> {
     let after = mem_value(call, i, call.cap(i, CAP_FIXED), structs::int_array);
-    let Some(before) = entry_int(call, i) else {
-        return after;
-    };
-    let item = match after {
-        Value::Array {
-            mut items,
-            more: false,
-        } if items.len() == 1 && call.ok() => before_after(before, items.remove(0)),
-        _ if !call.ok() => Value::Int(before),
-        other => return other,
+    let item = match (entry_int(call, i), after) {
+        (Some(before), _) if !call.ok() => Value::Int(before),
+        (
+            Some(before),
+            Value::Array {
+                mut items,
+                more: false,
+            },
+        ) if items.len() == 1 => before_after(before, items.remove(0)),
+        (_, after) => return after,
     };
     Value::Array {
         items: vec![item],

@@ -72,8 +72,8 @@ pub enum Value<'a> {
 /// The names of a flag set: most have one or two, kept inline.
 pub type Names = smallvec::SmallVec<[&'static str; 2]>;
 
-/// Short text (modes like `S_IFREG|0644`, comments like `12 vars`): kept
-/// inline up to 24 bytes, so most of it never allocates.
+/// Short text (`8192*1024`, `<short struct stat>`, comments like `12 vars`):
+/// kept inline up to 24 bytes, so most of it never allocates.
 pub type Text = compact_str::CompactString;
 
 /// `format!` into a [`Text`]: no allocation when the result is short.
