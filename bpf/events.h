@@ -92,10 +92,11 @@ enum capture_kind {
 	 * the call returned, a __u32 (needs bpf_loop; else CAP_BUF with the
 	 * first AIF_CAPTURE_MAX bytes). */
 	CAP_DIRENTS = 11,
-	/* Plan: entry_ints[], not capture_plan. Record: the int the caller
-	 * passed by pointer (a socklen_t), as it was at entry, a __u32; the
-	 * call may rewrite it (strace's [128 => 16]). */
-	CAP_ENTRY_INT = 12,
+	/* Plan: entry_reads[], not capture_plan. Record: memory the caller
+	 * passed by pointer (`arg`), as it was at entry; the call may rewrite
+	 * it (a socklen_t: strace's [128 => 16]; select's fd sets and
+	 * timeout). Unreadable at entry: CAPR_FAULT, no data. */
+	CAP_ENTRY = 12,
 };
 
 enum capture_len {
@@ -121,11 +122,15 @@ struct capture_spec {
 	__u16 skip; /* CAP_FIXED: bytes of the struct before the ones read */
 };
 
-/* An int the call reads and may rewrite through a pointer (getsockname's
- * addrlen, recvmsg's msg_namelen), read at entry into the call's state. */
-struct entry_int_spec {
-	__u8 valid; /* 0: the call has none */
+/* Memory the call reads and may rewrite through a pointer (getsockname's
+ * addrlen, recvmsg's msg_namelen, select's fd sets), read at entry into
+ * the call's state: up to AIF_ENTRY_READS per syscall, in order, each at
+ * most AIF_ENTRY_READ_MAX bytes. */
+#define AIF_ENTRY_READS 4
+#define AIF_ENTRY_READ_MAX 16
+struct entry_read_spec {
 	__u8 arg; /* the argument holding the pointer, 0..5 */
+	__u8 size; /* bytes; 0: this read and the ones after it are unused */
 	__u16 skip; /* bytes past the pointer (a field of a struct) */
 };
 
@@ -134,6 +139,8 @@ enum capture_limits {
 	CAP_STRV_SLOT = AIF_STRV_STR_MAX,
 	CAP_STRV_MAX = AIF_STRV_MAX,
 	CAP_IOV_MAX = AIF_IOV_MAX,
+	CAP_ENTRY_READS = AIF_ENTRY_READS,
+	CAP_ENTRY_READ_MAX = AIF_ENTRY_READ_MAX,
 };
 
 /* Flags of one captured value. */

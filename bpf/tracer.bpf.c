@@ -43,8 +43,8 @@ const volatile __u8 syscall_nargs[AIF_SYSCALL_BITS] = {};
 /* How many of capture_plan[nr]'s entries are used: bpf_loop runs that many
  * times rather than once more to find the end. */
 const volatile __u8 capture_count[AIF_SYSCALL_BITS] = {};
-/* Per syscall, the int to read at entry (CAP_ENTRY_INT), if any. */
-const volatile struct entry_int_spec entry_ints[AIF_SYSCALL_BITS] = {};
+/* Per syscall, the memory to read at entry (CAP_ENTRY), if any. */
+const volatile struct entry_read_spec entry_reads[AIF_SYSCALL_BITS][AIF_ENTRY_READS] = {};
 /* bpf_loop() exists (5.17+): iovec data is read in its callback, which
  * the verifier checks once (an inline loop would multiply its work). */
 const volatile bool have_bpf_loop = false;
@@ -91,9 +91,8 @@ struct inflight {
 	__u16 active; /* an entry waits for its exit */
 	__u16 watched; /* task storage only: the process is known to be watched */
 	__u32 envc; /* environment size of the last exec, for its execve record */
-	__u32 entry_int; /* entry_ints[nr]'s value at entry ... */
-	__u32 entry_ok; /* ... when it could be read */
-	__u32 __pad;
+	__u32 entry_ok; /* bit k: entry_reads[nr][k] was read into ... */
+	__u8 entry_mem[AIF_ENTRY_READS][AIF_ENTRY_READ_MAX];
 };
 
 /* Syscall entry state per thread, paired with the exit: task-local storage
@@ -889,6 +888,53 @@ static __always_inline __u64 capture_dirents_call(struct capture_scratch *s,
 		       s->loop_off < ret ? CAPR_TRUNC : 0);
 }
 
+/* entry_reads[nr] into st->entry_mem, at the call's entry. */
+static __always_inline void read_entry(struct inflight *st, __u32 nr)
+{
+	__u32 ok = 0;
+
+	for (int k = 0; k < AIF_ENTRY_READS; k++) {
+		struct entry_read_spec spec =
+			entry_reads[nr & (AIF_SYSCALL_BITS - 1)][k];
+		const void *ptr = (const void *)st->args[spec.arg & 7];
+		__u32 size = spec.size;
+
+		if (!size)
+			break;
+		if (size > AIF_ENTRY_READ_MAX)
+			size = AIF_ENTRY_READ_MAX;
+		if (ptr && !bpf_probe_read_user(st->entry_mem[k], size,
+						ptr + spec.skip))
+			ok |= 1U << k;
+	}
+	st->entry_ok = ok;
+}
+
+/* What read_entry() found, one CAP_ENTRY capture per read (CAPR_FAULT and
+ * no data where it found nothing). The values decide the lengths and flags,
+ * not branches, so the verifier walks one path per number of reads. */
+static __always_inline __u64 put_entry(struct capture_scratch *s, __u64 off,
+				       const struct inflight *st, __u32 nr)
+{
+	for (int k = 0; k < AIF_ENTRY_READS; k++) {
+		struct entry_read_spec spec =
+			entry_reads[nr & (AIF_SYSCALL_BITS - 1)][k];
+		__u32 ok = (st->entry_ok >> k) & 1;
+		struct capture *c;
+
+		if (!spec.size || off > 2 * CAPTURE_SLOT)
+			break;
+		c = capture_at(s, off, spec.arg, CAP_ENTRY);
+		__builtin_memcpy(&s->data[bound_off(off) + sizeof(*c)],
+				 st->entry_mem[k], AIF_ENTRY_READ_MAX);
+		c->len = ok * (spec.size > AIF_ENTRY_READ_MAX ?
+				       AIF_ENTRY_READ_MAX : spec.size);
+		c->flags = (ok ^ 1) * CAPR_FAULT;
+		off += capture_used(c);
+	}
+	return off;
+}
+
 /* One syscall record with the user memory its plan asks for. */
 static __always_inline void emit_captured(const struct inflight *st, __s64 ret,
 					  __u64 duration)
@@ -926,9 +972,8 @@ static __always_inline void emit_captured(const struct inflight *st, __s64 ret,
 		off = capture_dirents_call(s, st, ret, &first);
 	else
 		off = capture_args(s, st, ret, nr);
-	if (entry_ints[nr].valid && st->entry_ok && off <= 2 * CAPTURE_SLOT)
-		off += put_u32(s, off, entry_ints[nr].arg, CAP_ENTRY_INT,
-			       st->entry_int, 0);
+	if (entry_reads[nr][0].size)
+		off = put_entry(s, off, st, nr);
 	size = SYSCALL_EVENT_SIZE(n) + off;
 	if (size > sizeof(s->data))
 		size = sizeof(s->data);
@@ -980,15 +1025,9 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	st->args[3] = SYSCALL_ARG4(regs);
 	st->args[4] = SYSCALL_ARG5(regs);
 	st->args[5] = SYSCALL_ARG6(regs);
-	/* An int the call may rewrite: read now, shown beside its new value. */
-	if (capture_enabled && id < AIF_SYSCALL_BITS && entry_ints[id].valid) {
-		struct entry_int_spec spec = entry_ints[id];
-		const void *ptr = (const void *)st->args[spec.arg & 7];
-
-		st->entry_ok = !bpf_probe_read_user(&st->entry_int,
-						    sizeof(st->entry_int),
-						    ptr + spec.skip);
-	}
+	/* Memory the call may rewrite: read now, shown beside its new value. */
+	if (capture_enabled && id < AIF_SYSCALL_BITS && entry_reads[id][0].size)
+		read_entry(st, id);
 	st->active = 1;
 	/* Last, so the clock read is as close to the call as possible. */
 	st->ts_ns = bpf_ktime_get_boot_ns();

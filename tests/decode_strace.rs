@@ -51,6 +51,7 @@ const EXACT: &[&str] = &[
     "pipe2",
     "pread64",
     "prlimit64",
+    "pselect6",
     "read",
     "readlink",
     "readv",
@@ -63,6 +64,7 @@ const EXACT: &[&str] = &[
     "rt_sigprocmask",
     "sched_getaffinity",
     "sched_setaffinity",
+    "select",
     "sendmsg",
     "set_robust_list",
     "set_tid_address",
@@ -131,6 +133,23 @@ os.write(w, b"spliced")
 os.splice(r, w2, 7)
 for fd in (r, w, r2, w2):
     os.close(fd)
+import select
+r, w = os.pipe()
+os.write(w, b"x")
+select.select([r], [w], [], 1.0)
+import ctypes
+fds = (ctypes.c_ulong * 16)(1 << r)
+tv = (ctypes.c_long * 2)(0, 1000)
+ctypes.CDLL(None).syscall(23, r + 1, fds, None, None, tv)
+select.select([r], [], [r], 0)
+os.read(r, 1)
+select.select([r], [], [], 0.001)
+try:
+    select.select([r], [], [], -1)
+except ValueError:
+    pass
+os.close(r)
+os.close(w)
 import resource
 resource.getrusage(resource.RUSAGE_SELF)
 os.getcwd()
@@ -275,6 +294,13 @@ fn normalise(line: &str) -> Option<(String, String)> {
     if name == "getrusage" {
         let used = re(r"tv_sec=\d+, tv_usec=\d+");
         call = used.replace_all(&call, "tv_sec=N, tv_usec=N").into_owned();
+    }
+    // The time select left depends on how long the call took.
+    if name == "pselect6" || name == "select" {
+        let left = re(r"left \{tv_sec=\d+, tv_(n|u)sec=\d+\}");
+        ret = left
+            .replace(&ret, "left {tv_sec=N, tv_${1}sec=N}")
+            .into_owned();
     }
     // An absolute deadline is a time of day.
     if name == "clock_nanosleep" && call.contains("TIMER_ABSTIME") {

@@ -226,6 +226,16 @@ pub fn text(v: &Value, out: &mut Vec<u8>) {
             out.push(b']');
         }
         Value::BitSet(bits) => bit_list(out, bits, b' '),
+        Value::Labeled(items) => {
+            for (i, (label, v)) in items.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                out.extend_from_slice(label.as_bytes());
+                out.push(b' ');
+                text(v, out);
+            }
+        }
         Value::SigSet { names, inverted } => {
             if *inverted {
                 out.push(b'~');
@@ -398,7 +408,7 @@ pub fn json(v: &Value, out: &mut Vec<u8>) {
             json_hex(out, *p);
             out.push(b'}');
         }
-        Value::Struct { fields, .. } => {
+        Value::Struct { fields, .. } | Value::Labeled(fields) => {
             out.push(b'{');
             for (i, (name, v)) in fields.iter().enumerate() {
                 if i > 0 {

@@ -13,7 +13,9 @@ use super::structs::Part;
 use super::value::Value;
 use super::{consts, structs, syscalls, Captured, Captures};
 use super::{CAP_BUF, CAP_COUNT, CAP_EXEC, CAP_FIXED, CAP_STR, CAP_STRV, CAP_STRV_SLOT};
-use super::{CAP_DIRENTS, CAP_ENTRY_INT, CAP_IOV, CAP_IOV_DATA, CAP_MSG, CAP_MSG_NAME};
+use super::{
+    CAP_DIRENTS, CAP_ENTRY, CAP_ENTRY_READ_MAX, CAP_IOV, CAP_IOV_DATA, CAP_MSG, CAP_MSG_NAME,
+};
 use crate::kernel::types;
 
 /// Where a buffer's length comes from.
@@ -83,6 +85,13 @@ pub enum Dec {
     SockOut(u8),
     /// An int the caller passes by pointer and the call updates (socklen_t *).
     IntInOut,
+    /// A struct the caller passes in and the call rewrites (select's
+    /// timeout): shown as it was at entry (at most CAP_ENTRY_READ_MAX bytes).
+    InOut(Part, MemFn),
+    /// A select fd set (`nfds` in argument 0): the descriptors the caller
+    /// asked about, read at entry; the ones found ready, read at exit, go
+    /// to the return value.
+    FdSet,
     /// execve's path: read at exit (failed call) or from the new image.
     ExecPath,
     /// execve's argv.
@@ -202,6 +211,8 @@ const UTSNAME: Part = Part::whole(2 * UTS_FIELD);
 /// Two ints (pipe, socketpair) and one (a wait status).
 const INT2: Part = Part::whole(8);
 const INT: Part = Part::whole(4);
+/// The part of a select fd set the kernel reads: descriptors below 128.
+const FD_SET: Part = Part::whole(CAP_ENTRY_READ_MAX);
 const EPOLL_EVENT: u8 = std::mem::size_of::<libc::epoll_event>() as u8;
 const POLLFD: u8 = std::mem::size_of::<libc::pollfd>() as u8;
 const OPEN_HOW: Part = Part::whole(24);
@@ -497,6 +508,23 @@ pub static SPECS: &[Spec] = &[
         ],
         Ret::Extra(poll_ret),
     ),
+    spec_ret(
+        "select",
+        &[Int, FdSet, FdSet, FdSet, InOut(TIMEVAL, structs::timeval)],
+        Ret::Extra(select_ret),
+    ),
+    spec_ret(
+        "pselect6",
+        &[
+            Int,
+            FdSet,
+            FdSet,
+            FdSet,
+            InOut(TIMESPEC, structs::timespec),
+            Ptr,
+        ],
+        Ret::Extra(pselect_ret),
+    ),
     spec("epoll_create", &[Int]),
     spec("epoll_create1", &[Reg(consts::epoll_create_flags)]),
     spec(
@@ -678,6 +706,8 @@ fn captures_for(i: usize, dec: &Dec) -> Vec<types::capture_spec> {
             vec![c]
         }
         IntInOut => vec![fixed(i, INT, F_OK)],
+        InOut(part, _) => vec![fixed(i, part, F_OK)],
+        FdSet => vec![fixed(i, FD_SET, F_OK)],
         // The kernel reads path, argv and envp together (see CAP_EXEC).
         ExecPath => vec![cap(CAP_EXEC, i)],
         Clone3 => vec![buf(i, Len::Arg(i as u8 + 1), 0)],
@@ -719,38 +749,46 @@ pub fn plan() -> Vec<(u32, Vec<types::capture_spec>)> {
         .collect()
 }
 
-/// The ints the kernel reads at entry (CAP_ENTRY_INT), by syscall number:
-/// a socklen_t the call reads and may rewrite, through an argument
-/// ([`Dec::IntInOut`]) or inside recvmsg's struct msghdr.
-pub fn entry_plan() -> Vec<(u32, types::entry_int_spec)> {
+/// What the kernel reads at entry (CAP_ENTRY), by syscall number: memory
+/// the call reads and may rewrite, through an argument (a socklen_t, a
+/// select fd set or timeout) or inside recvmsg's struct msghdr.
+pub fn entry_plan() -> Vec<(u32, Vec<types::entry_read_spec>)> {
     SPECS
         .iter()
         .filter_map(|s| {
             let nr = syscalls::number(s.name)?;
-            s.args.iter().enumerate().find_map(|(i, d)| {
-                let skip = match d {
-                    IntInOut => 0,
-                    Msg(true) => std::mem::offset_of!(libc::msghdr, msg_namelen),
-                    _ => return None,
-                };
-                Some((
-                    nr,
-                    types::entry_int_spec {
-                        valid: 1,
+            let reads: Vec<_> = s
+                .args
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| {
+                    let part = match *d {
+                        IntInOut => INT,
+                        Msg(true) => Part {
+                            size: 4,
+                            skip: std::mem::offset_of!(libc::msghdr, msg_namelen) as u16,
+                        },
+                        InOut(part, _) => part,
+                        FdSet => FD_SET,
+                        _ => return None,
+                    };
+                    Some(types::entry_read_spec {
                         arg: i as u8,
-                        skip: skip as u16,
-                    },
-                ))
-            })
+                        size: part.size as u8,
+                        skip: part.skip,
+                    })
+                })
+                .collect();
+            (!reads.is_empty()).then_some((nr, reads))
         })
         .collect()
 }
 
 // ---------------------------------------------------------------- decoding
 
-/// The int argument `i` pointed to when the call began (CAP_ENTRY_INT).
+/// The int argument `i` pointed to when the call began (CAP_ENTRY).
 fn entry_int(call: &Call<'_>, i: usize) -> Option<i64> {
-    let c = call.cap(i, CAP_ENTRY_INT).filter(|c| !c.fault())?;
+    let c = call.cap(i, CAP_ENTRY).filter(|c| !c.fault())?;
     Some(i64::from(i32::from_ne_bytes(
         c.data.get(..4)?.try_into().ok()?,
     )))
@@ -788,6 +826,68 @@ fn int_in_out<'a>(call: &Call<'a>, i: usize) -> Value<'a> {
         items: vec![item],
         more: false,
     }
+}
+
+/// The descriptors below `nfds` in the captured part of a select fd set;
+/// `None` when `nfds` reaches past it (FD_SET).
+pub fn fd_set_fds(data: &[u8], nfds: u64) -> Option<Vec<u32>> {
+    let nfds = nfds as u32 as i32;
+    if !(0..=FD_SET.size as i32 * 8).contains(&nfds) {
+        return None;
+    }
+    match structs::cpu_set(data) {
+        Value::BitSet(mut fds) => {
+            fds.retain(|&fd| (fd as i32) < nfds);
+            Some(fds)
+        }
+        _ => None,
+    }
+}
+
+/// A select fd set: `[3 4]`; the pointer when nothing was read or the
+/// set reaches past what was.
+fn fd_set_value<'a>(call: &Call<'a>, i: usize, c: Option<Captured<'a>>) -> Value<'a> {
+    match c.filter(|c| !c.fault()) {
+        Some(c) if call.arg(i) != 0 => match fd_set_fds(c.data, call.arg(0)) {
+            Some(fds) => Value::BitSet(fds),
+            None => Value::Ptr(call.arg(i)),
+        },
+        _ => mem_value(call, i, c, structs::cpu_set),
+    }
+}
+
+/// select's result besides its number: `(Timeout)` for none, else the
+/// descriptors found ready in each set and the time left
+/// (`in [3], out [4], left {tv_sec=0, tv_usec=999}`), read at exit.
+fn select_result<'a>(call: &Call<'a>, timeout: MemFn) -> Option<Value<'a>> {
+    if call.ret == 0 {
+        return Some(Value::Text("Timeout".into()));
+    }
+    let mut items = Vec::new();
+    for (i, label) in [(1, "in"), (2, "out"), (3, "except")] {
+        if call.arg(i) == 0 {
+            continue;
+        }
+        match fd_set_value(call, i, call.cap(i, CAP_FIXED)) {
+            Value::BitSet(fds) if fds.is_empty() => {}
+            fds @ Value::BitSet(_) => items.push((label, fds)),
+            // Not read, or past what the kernel reads: a partial list
+            // would say the rest were not ready.
+            _ => return None,
+        }
+    }
+    if let Some(c) = call.cap(4, CAP_FIXED).filter(|c| !c.fault()) {
+        items.push(("left", timeout(c.data)));
+    }
+    Some(Value::Labeled(items))
+}
+
+fn select_ret<'a>(call: &Call<'a>) -> Option<Value<'a>> {
+    select_result(call, structs::timeval)
+}
+
+fn pselect_ret<'a>(call: &Call<'a>) -> Option<Value<'a>> {
+    select_result(call, structs::timespec)
 }
 
 fn ptr_or_null(v: u64) -> Value<'static> {
@@ -871,6 +971,8 @@ fn arg_value<'a>(call: &Call<'a>, i: usize, dec: &Dec) -> Option<Value<'a>> {
         ),
         SockIn(_) | SockOut(_) => mem_value(call, i, call.cap(i, CAP_BUF), structs::sockaddr),
         IntInOut => int_in_out(call, i),
+        InOut(_, f) => mem_value(call, i, call.cap(i, CAP_ENTRY), f),
+        FdSet => fd_set_value(call, i, call.cap(i, CAP_ENTRY)),
         ExecPath => match call.cap(i, CAP_EXEC) {
             Some(_) => exec_part(call, 0)
                 .map(|c| path_value(call, i, Some(c)))
@@ -1515,6 +1617,95 @@ mod tests {
     /// A socklen_t read at entry and at exit, as strace shows it: one
     /// value when the call kept it, both when it changed, the caller's
     /// after a failure; without the entry read, what the exit read.
+    /// The return value's decoded part, in text.
+    fn ret_text_of(name: &str, args: [u64; 6], ret: i64, raw: &[u8]) -> Option<String> {
+        let call = Call {
+            nr: syscalls::number(name).unwrap(),
+            args: &args,
+            ret,
+            returned: true,
+            captures: Captures::new(raw).unwrap(),
+            string_limit: 8,
+        };
+        let extra = decode_call(&call)?.ret_extra?;
+        let mut out = Vec::new();
+        super::super::render::text(&extra, &mut out);
+        Some(String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn select_sets_at_entry_and_what_was_ready() {
+        let set = |fds: &[u32]| {
+            let mut b = [0u8; 16];
+            for &fd in fds {
+                b[fd as usize / 8] |= 1 << (fd % 8);
+            }
+            b
+        };
+        let (asked_in, asked_out) = (set(&[3, 9]), set(&[4]));
+        let (ready_in, ready_out) = (set(&[9]), set(&[]));
+        let timeout = [2i64.to_ne_bytes(), 500i64.to_ne_bytes()].concat();
+        let left = [1i64.to_ne_bytes(), 7i64.to_ne_bytes()].concat();
+        let raw = records(&[
+            (1, CAP_FIXED, 0, &ready_in),
+            (2, CAP_FIXED, 0, &ready_out),
+            (4, CAP_FIXED, 0, &left),
+            (1, CAP_ENTRY, 0, &asked_in),
+            (2, CAP_ENTRY, 0, &asked_out),
+            (4, CAP_ENTRY, 0, &timeout),
+        ]);
+        // Bits at or above nfds are not the caller's: left out.
+        let args = [10, 0x1000, 0x2000, 0, 0x3000, 0];
+        assert_eq!(
+            text_of("pselect6", args, 1, &raw),
+            "10, [3 9], [4], NULL, {tv_sec=2, tv_nsec=500}, NULL"
+        );
+        assert_eq!(
+            ret_text_of("pselect6", args, 1, &raw).as_deref(),
+            Some("in [9], left {tv_sec=1, tv_nsec=7}")
+        );
+        assert_eq!(
+            text_of("select", args, 1, &raw),
+            "10, [3 9], [4], NULL, {tv_sec=2, tv_usec=500}"
+        );
+        assert_eq!(
+            ret_text_of("select", [4, 0x1000, 0x2000, 0, 0x3000, 0], 1, &raw).as_deref(),
+            Some("left {tv_sec=1, tv_usec=7}"),
+            "nfds 4 cuts the sets at descriptor 3: 9 is not one of the caller's"
+        );
+        assert_eq!(
+            ret_text_of("pselect6", args, 0, &raw).as_deref(),
+            Some("Timeout")
+        );
+        // Beyond the 128 descriptors read: pointers, and no partial list
+        // of what was ready.
+        let wide = [200, 0x1000, 0x2000, 0, 0x3000, 0];
+        assert_eq!(
+            text_of("pselect6", wide, 1, &raw),
+            "200, 0x1000, 0x2000, NULL, {tv_sec=2, tv_nsec=500}, NULL"
+        );
+        assert_eq!(ret_text_of("pselect6", wide, 1, &raw), None);
+        // Unreadable at entry, or a failed call: the pointers, no result.
+        let unread = records(&[(1, CAP_ENTRY, CAPR_FAULT_T, b"")]);
+        assert_eq!(
+            text_of("pselect6", [4, 0x1000, 0, 0, 0, 0], -14, &unread),
+            "4, 0x1000, NULL, NULL, NULL, NULL"
+        );
+        // JSON: the sets as arrays, the result as an object.
+        let mut out = Vec::new();
+        let call = Call {
+            nr: syscalls::number("pselect6").unwrap(),
+            args: &args,
+            ret: 1,
+            returned: true,
+            captures: Captures::new(&raw).unwrap(),
+            string_limit: 8,
+        };
+        let extra = decode_call(&call).unwrap().ret_extra.unwrap();
+        super::super::render::json(&extra, &mut out);
+        assert_eq!(out, br#"{"in":[9],"left":{"tv_sec":1,"tv_nsec":7}}"#);
+    }
+
     #[test]
     fn socklen_before_and_after() {
         let sun = libc::AF_UNIX as u16;
@@ -1522,7 +1713,7 @@ mod tests {
             records(&[
                 (1, CAP_BUF, 0, &sun.to_ne_bytes()),
                 (2, CAP_FIXED, 0, &len.to_ne_bytes()),
-                (2, CAP_ENTRY_INT, 0, &128i32.to_ne_bytes()),
+                (2, CAP_ENTRY, 0, &128i32.to_ne_bytes()),
             ])
         };
         let args = [3, 0x1000, 0x2000, 0, 0, 0];
@@ -1534,12 +1725,12 @@ mod tests {
             text_of("getsockname", args, 0, &addr(128)),
             "3, {sa_family=AF_UNIX}, [128]"
         );
-        let failed = records(&[(2, CAP_ENTRY_INT, 0, &128i32.to_ne_bytes())]);
+        let failed = records(&[(2, CAP_ENTRY, 0, &128i32.to_ne_bytes())]);
         assert_eq!(
             text_of("getsockname", args, -9, &failed),
             "3, 0x1000, [128]"
         );
-        let unread = records(&[(2, CAP_ENTRY_INT, CAPR_FAULT_T, b"")]);
+        let unread = records(&[(2, CAP_ENTRY, CAPR_FAULT_T, b"")]);
         assert_eq!(
             text_of("getsockname", args, -14, &unread),
             "3, 0x1000, 0x2000"
@@ -1559,21 +1750,33 @@ mod tests {
     }
 
     #[test]
-    fn entry_plan_reads_socklens() {
+    fn entry_plan_reads_what_calls_rewrite() {
         let plan = entry_plan();
         let of = |name: &str| {
             let nr = syscalls::number(name).unwrap();
-            plan.iter()
-                .find(|(n, _)| *n == nr)
-                .map(|(_, s)| (s.arg, s.skip))
+            plan.iter().find(|(n, _)| *n == nr).map(|(_, reads)| {
+                reads
+                    .iter()
+                    .map(|s| (s.arg, s.size, s.skip))
+                    .collect::<Vec<_>>()
+            })
         };
-        assert_eq!(of("getsockname"), Some((2, 0)));
-        assert_eq!(of("accept4"), Some((2, 0)));
-        assert_eq!(of("recvfrom"), Some((5, 0)));
+        assert_eq!(of("getsockname"), Some(vec![(2, 4, 0)]));
+        assert_eq!(of("accept4"), Some(vec![(2, 4, 0)]));
+        assert_eq!(of("recvfrom"), Some(vec![(5, 4, 0)]));
         let namelen = std::mem::offset_of!(libc::msghdr, msg_namelen) as u16;
-        assert_eq!(of("recvmsg"), Some((1, namelen)));
+        assert_eq!(of("recvmsg"), Some(vec![(1, 4, namelen)]));
+        let sets = |t| Some(vec![(1, 16, 0), (2, 16, 0), (3, 16, 0), (4, t, 0)]);
+        assert_eq!(of("select"), sets(16));
+        assert_eq!(of("pselect6"), sets(16));
         assert_eq!(of("sendmsg"), None);
         assert_eq!(of("read"), None);
+        // What the kernel has room for.
+        let most = types::capture_limits::CAP_ENTRY_READS.0 as usize;
+        for (_, reads) in &plan {
+            assert!(reads.len() <= most);
+            assert!(reads.iter().all(|r| r.size as usize <= CAP_ENTRY_READ_MAX));
+        }
     }
 
     const CAPR_TRUNC_T: u16 = super::super::CAPR_TRUNC;

@@ -60,6 +60,9 @@ pub enum Value<'a> {
         func: &'static str,
         args: Vec<Value<'a>>,
     },
+    /// Values after labels, as strace lists what a call returned besides
+    /// its number: `in [3], left {tv_sec=0, tv_nsec=5}` (JSON: an object).
+    Labeled(Vec<(&'static str, Value<'a>)>),
     /// A comment after the value (`0x7ffc... /* 12 vars */`).
     Commented {
         value: Box<Value<'a>>,

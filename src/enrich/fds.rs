@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::Notes;
 use crate::decode::table::{self, Dec};
-use crate::decode::{self, syscalls, Captures, Event, CAP_EXEC, CAP_FIXED, CAP_STR};
+use crate::decode::{self, syscalls, Captures, Event, CAP_ENTRY, CAP_EXEC, CAP_FIXED, CAP_STR};
 use crate::kernel::types;
 
 #[derive(Debug, Clone)]
@@ -249,6 +249,18 @@ impl Tracker {
                     };
                     if let Some(p) = base {
                         notes.fds.push((arg_name(i).into(), p));
+                    }
+                }
+                // Each descriptor of a select set, by its place in the set.
+                Dec::FdSet => {
+                    let fds = caps
+                        .get(i as u8, CAP_ENTRY)
+                        .filter(|c| !c.fault() && e.args[i] != 0)
+                        .and_then(|c| table::fd_set_fds(c.data, e.args[0]));
+                    for (k, fd) in fds.into_iter().flatten().enumerate() {
+                        if let Some(p) = self.fd_path(pid, fd as i32) {
+                            notes.fds.push((format!("{}[{k}]", arg_name(i)).into(), p));
+                        }
                     }
                 }
                 Dec::Path | Dec::ExecPath => {

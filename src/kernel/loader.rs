@@ -331,9 +331,11 @@ fn open<'obj>(
                 }
             }
         }
-        for (nr, spec) in table::entry_plan() {
-            if let Some(slot) = rodata.entry_ints.get_mut(nr as usize) {
-                *slot = spec;
+        for (nr, reads) in table::entry_plan() {
+            if let Some(slot) = rodata.entry_reads.get_mut(nr as usize) {
+                for (dst, src) in slot.iter_mut().zip(reads) {
+                    *dst = src;
+                }
             }
         }
     }

@@ -66,6 +66,18 @@ fn args(
                         }
                         out.push(b']');
                     }
+                    // Descriptors of a select set: `[3<pipe:[9]> 4</dev/null>]`.
+                    (Value::BitSet(fds), Some(n)) if !n.fds.is_empty() => {
+                        out.push(b'[');
+                        for (k, fd) in fds.iter().enumerate() {
+                            if k > 0 {
+                                out.push(b' ');
+                            }
+                            render::put_u64(out, (*fd).into());
+                            fd_note(notes, &format!("{name}[{k}]"), out);
+                        }
+                        out.push(b']');
+                    }
                     _ => {
                         render::text(v, out);
                         fd_note(notes, name, out);
