@@ -888,6 +888,12 @@ static __always_inline __u64 capture_dirents_call(struct capture_scratch *s,
 		       s->loop_off < ret ? CAPR_TRUNC : 0);
 }
 
+/* Bytes of an entry read, within its slot (0: the reads have ended). */
+static __always_inline __u32 entry_size(const struct entry_read_spec *spec)
+{
+	return spec->size > AIF_ENTRY_READ_MAX ? AIF_ENTRY_READ_MAX : spec->size;
+}
+
 /* entry_reads[nr] into st->entry_mem, at the call's entry. */
 static __always_inline void read_entry(struct inflight *st, __u32 nr)
 {
@@ -896,13 +902,12 @@ static __always_inline void read_entry(struct inflight *st, __u32 nr)
 	for (int k = 0; k < AIF_ENTRY_READS; k++) {
 		struct entry_read_spec spec =
 			entry_reads[nr & (AIF_SYSCALL_BITS - 1)][k];
-		const void *ptr = (const void *)st->args[spec.arg & 7];
-		__u32 size = spec.size;
+		__u32 size = entry_size(&spec);
+		const void *ptr;
 
 		if (!size)
 			break;
-		if (size > AIF_ENTRY_READ_MAX)
-			size = AIF_ENTRY_READ_MAX;
+		ptr = (const void *)st->args[spec.arg & 7];
 		if (ptr && !bpf_probe_read_user(st->entry_mem[k], size,
 						ptr + spec.skip))
 			ok |= 1U << k;
@@ -927,8 +932,7 @@ static __always_inline __u64 put_entry(struct capture_scratch *s, __u64 off,
 		c = capture_at(s, off, spec.arg, CAP_ENTRY);
 		__builtin_memcpy(&s->data[bound_off(off) + sizeof(*c)],
 				 st->entry_mem[k], AIF_ENTRY_READ_MAX);
-		c->len = ok * (spec.size > AIF_ENTRY_READ_MAX ?
-				       AIF_ENTRY_READ_MAX : spec.size);
+		c->len = ok * entry_size(&spec);
 		c->flags = (ok ^ 1) * CAPR_FAULT;
 		off += capture_used(c);
 	}

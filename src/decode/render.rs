@@ -136,12 +136,24 @@ fn hex_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// A [`Value::BitSet`]: `[0 1]` in text, `[0,1]` in JSON.
 fn bit_list(out: &mut Vec<u8>, bits: &[u32], sep: u8) {
+    bit_list_noted(out, bits, sep, |_, _| {});
+}
+
+/// [`bit_list`] with `note(k, out)` written after the k-th number (strace
+/// -y's `[3<pipe:[9]> 4</dev/null>]`).
+pub fn bit_list_noted(
+    out: &mut Vec<u8>,
+    bits: &[u32],
+    sep: u8,
+    mut note: impl FnMut(usize, &mut Vec<u8>),
+) {
     out.push(b'[');
     for (i, b) in bits.iter().enumerate() {
         if i > 0 {
             out.push(sep);
         }
         put_u64(out, u64::from(*b));
+        note(i, out);
     }
     out.push(b']');
 }

@@ -460,21 +460,26 @@ pub fn rusage(b: &[u8]) -> Value<'_> {
     }
 }
 
-/// A CPU mask (`sched_getaffinity`, `sched_setaffinity`): the numbers of
-/// its set bits, `[0 1]`. The mask is an array of longs.
-pub fn cpu_set(b: &[u8]) -> Value<'_> {
+/// The numbers of the bits set in a mask kept as an array of longs (a CPU
+/// set, a select fd set), lowest first.
+pub fn set_bits(b: &[u8]) -> Vec<u32> {
     const WORD: usize = size_of::<libc::c_ulong>();
-    let mut cpus = Vec::new();
+    let mut set = Vec::new();
     for (i, chunk) in b.chunks(WORD).enumerate() {
         let mut word = [0u8; WORD];
         word[..chunk.len()].copy_from_slice(chunk);
         let mut bits = libc::c_ulong::from_ne_bytes(word);
         while bits != 0 {
-            cpus.push((i * WORD * 8) as u32 + bits.trailing_zeros());
+            set.push((i * WORD * 8) as u32 + bits.trailing_zeros());
             bits &= bits - 1;
         }
     }
-    Value::BitSet(cpus)
+    set
+}
+
+/// A CPU mask (`sched_getaffinity`, `sched_setaffinity`): `[0 1]`.
+pub fn cpu_set(b: &[u8]) -> Value<'_> {
+    Value::BitSet(set_bits(b))
 }
 
 /// One limit: `RLIM64_INFINITY`, `8192*1024` for multiples of 1024 above

@@ -732,56 +732,53 @@ fn captures_for(i: usize, dec: &Dec) -> Vec<types::capture_spec> {
     }
 }
 
-/// The kernel's capture plan: per syscall number, what to read at exit.
-pub fn plan() -> Vec<(u32, Vec<types::capture_spec>)> {
+/// Per syscall number this machine knows, what `per_arg` asks of the
+/// kernel for each argument (its index and decoder); syscalls that ask
+/// nothing are left out.
+fn per_syscall<T, I: IntoIterator<Item = T>>(
+    per_arg: impl Fn(usize, &Dec) -> I,
+) -> Vec<(u32, Vec<T>)> {
     SPECS
         .iter()
         .filter_map(|s| {
             let nr = syscalls::number(s.name)?;
-            let caps: Vec<_> = s
+            let asks: Vec<T> = s
                 .args
                 .iter()
                 .enumerate()
-                .flat_map(|(i, d)| captures_for(i, d))
+                .flat_map(|(i, d)| per_arg(i, d))
                 .collect();
-            (!caps.is_empty()).then_some((nr, caps))
+            (!asks.is_empty()).then_some((nr, asks))
         })
         .collect()
+}
+
+/// The kernel's capture plan: per syscall number, what to read at exit.
+pub fn plan() -> Vec<(u32, Vec<types::capture_spec>)> {
+    per_syscall(captures_for)
 }
 
 /// What the kernel reads at entry (CAP_ENTRY), by syscall number: memory
 /// the call reads and may rewrite, through an argument (a socklen_t, a
 /// select fd set or timeout) or inside recvmsg's struct msghdr.
 pub fn entry_plan() -> Vec<(u32, Vec<types::entry_read_spec>)> {
-    SPECS
-        .iter()
-        .filter_map(|s| {
-            let nr = syscalls::number(s.name)?;
-            let reads: Vec<_> = s
-                .args
-                .iter()
-                .enumerate()
-                .filter_map(|(i, d)| {
-                    let part = match *d {
-                        IntInOut => INT,
-                        Msg(true) => Part {
-                            size: 4,
-                            skip: std::mem::offset_of!(libc::msghdr, msg_namelen) as u16,
-                        },
-                        InOut(part, _) => part,
-                        FdSet => FD_SET,
-                        _ => return None,
-                    };
-                    Some(types::entry_read_spec {
-                        arg: i as u8,
-                        size: part.size as u8,
-                        skip: part.skip,
-                    })
-                })
-                .collect();
-            (!reads.is_empty()).then_some((nr, reads))
+    per_syscall(|i, d| {
+        let part = match *d {
+            IntInOut => INT,
+            Msg(true) => Part {
+                size: 4,
+                skip: std::mem::offset_of!(libc::msghdr, msg_namelen) as u16,
+            },
+            InOut(part, _) => part,
+            FdSet => FD_SET,
+            _ => return None,
+        };
+        Some(types::entry_read_spec {
+            arg: i as u8,
+            size: part.size as u8,
+            skip: part.skip,
         })
-        .collect()
+    })
 }
 
 // ---------------------------------------------------------------- decoding
@@ -835,24 +832,25 @@ pub fn fd_set_fds(data: &[u8], nfds: u64) -> Option<Vec<u32>> {
     if !(0..=FD_SET.size as i32 * 8).contains(&nfds) {
         return None;
     }
-    match structs::cpu_set(data) {
-        Value::BitSet(mut fds) => {
-            fds.retain(|&fd| (fd as i32) < nfds);
-            Some(fds)
-        }
-        _ => None,
-    }
+    let mut fds = structs::set_bits(data);
+    fds.retain(|&fd| (fd as i32) < nfds);
+    Some(fds)
 }
 
-/// A select fd set: `[3 4]`; the pointer when nothing was read or the
-/// set reaches past what was.
-fn fd_set_value<'a>(call: &Call<'a>, i: usize, c: Option<Captured<'a>>) -> Value<'a> {
-    match c.filter(|c| !c.fault()) {
-        Some(c) if call.arg(i) != 0 => match fd_set_fds(c.data, call.arg(0)) {
-            Some(fds) => Value::BitSet(fds),
-            None => Value::Ptr(call.arg(i)),
-        },
-        _ => mem_value(call, i, c, structs::cpu_set),
+/// The descriptors of set `i` as captured by `kind` (CAP_ENTRY: asked
+/// about; CAP_FIXED: found ready), if it was read and holds all of them.
+fn fd_set_of(call: &Call<'_>, i: usize, kind: u8) -> Option<Vec<u32>> {
+    let c = call.cap(i, kind).filter(|c| !c.fault())?;
+    fd_set_fds(c.data, call.arg(0))
+}
+
+/// A select fd set as the caller passed it: `[3 4]`; the pointer when it
+/// could not be read, or reaches past what was.
+fn fd_set_value<'a>(call: &Call<'a>, i: usize) -> Value<'a> {
+    match (call.arg(i), call.cap(i, CAP_ENTRY)) {
+        (0, _) => Value::Ptr(0),
+        (p, Some(c)) if c.fault() => Value::Unreadable(p),
+        (p, _) => fd_set_of(call, i, CAP_ENTRY).map_or(Value::Ptr(p), Value::BitSet),
     }
 }
 
@@ -868,12 +866,11 @@ fn select_result<'a>(call: &Call<'a>, timeout: MemFn) -> Option<Value<'a>> {
         if call.arg(i) == 0 {
             continue;
         }
-        match fd_set_value(call, i, call.cap(i, CAP_FIXED)) {
-            Value::BitSet(fds) if fds.is_empty() => {}
-            fds @ Value::BitSet(_) => items.push((label, fds)),
-            // Not read, or past what the kernel reads: a partial list
-            // would say the rest were not ready.
-            _ => return None,
+        // Not read, or past what the kernel reads: nothing, since a
+        // partial list would say the rest were not ready.
+        let fds = fd_set_of(call, i, CAP_FIXED)?;
+        if !fds.is_empty() {
+            items.push((label, Value::BitSet(fds)));
         }
     }
     if let Some(c) = call.cap(4, CAP_FIXED).filter(|c| !c.fault()) {
@@ -972,7 +969,7 @@ fn arg_value<'a>(call: &Call<'a>, i: usize, dec: &Dec) -> Option<Value<'a>> {
         SockIn(_) | SockOut(_) => mem_value(call, i, call.cap(i, CAP_BUF), structs::sockaddr),
         IntInOut => int_in_out(call, i),
         InOut(_, f) => mem_value(call, i, call.cap(i, CAP_ENTRY), f),
-        FdSet => fd_set_value(call, i, call.cap(i, CAP_ENTRY)),
+        FdSet => fd_set_value(call, i),
         ExecPath => match call.cap(i, CAP_EXEC) {
             Some(_) => exec_part(call, 0)
                 .map(|c| path_value(call, i, Some(c)))
@@ -1566,15 +1563,19 @@ mod tests {
         out
     }
 
-    fn text_of(name: &str, args: [u64; 6], ret: i64, raw: &[u8]) -> String {
-        let call = Call {
+    fn call_of<'a>(name: &str, args: &'a [u64; 6], ret: i64, raw: &'a [u8]) -> Call<'a> {
+        Call {
             nr: syscalls::number(name).unwrap(),
-            args: &args,
+            args,
             ret,
             returned: true,
             captures: Captures::new(raw).unwrap(),
             string_limit: 8,
-        };
+        }
+    }
+
+    fn text_of(name: &str, args: [u64; 6], ret: i64, raw: &[u8]) -> String {
+        let call = call_of(name, &args, ret, raw);
         let d = decode_call(&call).unwrap();
         let mut out = Vec::new();
         for (i, (_, v)) in d.args.iter().enumerate() {
@@ -1614,23 +1615,23 @@ mod tests {
         );
     }
 
-    /// A socklen_t read at entry and at exit, as strace shows it: one
-    /// value when the call kept it, both when it changed, the caller's
-    /// after a failure; without the entry read, what the exit read.
-    /// The return value's decoded part, in text.
-    fn ret_text_of(name: &str, args: [u64; 6], ret: i64, raw: &[u8]) -> Option<String> {
-        let call = Call {
-            nr: syscalls::number(name).unwrap(),
-            args: &args,
-            ret,
-            returned: true,
-            captures: Captures::new(raw).unwrap(),
-            string_limit: 8,
-        };
+    /// The return value's decoded part, rendered by `render` (text or JSON).
+    fn ret_of(
+        name: &str,
+        args: [u64; 6],
+        ret: i64,
+        raw: &[u8],
+        render: fn(&Value, &mut Vec<u8>),
+    ) -> Option<String> {
+        let call = call_of(name, &args, ret, raw);
         let extra = decode_call(&call)?.ret_extra?;
         let mut out = Vec::new();
-        super::super::render::text(&extra, &mut out);
+        render(&extra, &mut out);
         Some(String::from_utf8(out).unwrap())
+    }
+
+    fn ret_text_of(name: &str, args: [u64; 6], ret: i64, raw: &[u8]) -> Option<String> {
+        ret_of(name, args, ret, raw, super::super::render::text)
     }
 
     #[test]
@@ -1691,21 +1692,16 @@ mod tests {
             text_of("pselect6", [4, 0x1000, 0, 0, 0, 0], -14, &unread),
             "4, 0x1000, NULL, NULL, NULL, NULL"
         );
-        // JSON: the sets as arrays, the result as an object.
-        let mut out = Vec::new();
-        let call = Call {
-            nr: syscalls::number("pselect6").unwrap(),
-            args: &args,
-            ret: 1,
-            returned: true,
-            captures: Captures::new(&raw).unwrap(),
-            string_limit: 8,
-        };
-        let extra = decode_call(&call).unwrap().ret_extra.unwrap();
-        super::super::render::json(&extra, &mut out);
-        assert_eq!(out, br#"{"in":[9],"left":{"tv_sec":1,"tv_nsec":7}}"#);
+        // JSON: the result as an object.
+        assert_eq!(
+            ret_of("pselect6", args, 1, &raw, super::super::render::json).as_deref(),
+            Some(r#"{"in":[9],"left":{"tv_sec":1,"tv_nsec":7}}"#)
+        );
     }
 
+    /// A socklen_t read at entry and at exit, as strace shows it: one
+    /// value when the call kept it, both when it changed, the caller's
+    /// after a failure; without the entry read, what the exit read.
     #[test]
     fn socklen_before_and_after() {
         let sun = libc::AF_UNIX as u16;

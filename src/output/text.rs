@@ -68,15 +68,9 @@ fn args(
                     }
                     // Descriptors of a select set: `[3<pipe:[9]> 4</dev/null>]`.
                     (Value::BitSet(fds), Some(n)) if !n.fds.is_empty() => {
-                        out.push(b'[');
-                        for (k, fd) in fds.iter().enumerate() {
-                            if k > 0 {
-                                out.push(b' ');
-                            }
-                            render::put_u64(out, (*fd).into());
-                            fd_note(notes, &format!("{name}[{k}]"), out);
-                        }
-                        out.push(b']');
+                        render::bit_list_noted(out, fds, b' ', |k, out| {
+                            fd_note(notes, &format!("{name}[{k}]"), out)
+                        });
                     }
                     _ => {
                         render::text(v, out);
