@@ -1141,73 +1141,73 @@ fn envp_value<'a>(call: &Call<'a>, i: usize) -> Value<'a> {
     }
 }
 
-/// Decoded arguments with their names, in display order.
-pub type Args<'a> = Vec<(&'static str, Value<'a>)>;
-
-/// Empties `args` and hands its allocation back for values of another
-/// lifetime (the next record's), so the hot path does not allocate a
-/// vector per call.
-pub fn recycle<'b>(mut args: Args<'_>) -> Args<'b> {
-    args.clear();
-    // An empty vector mapped to an element type of the same layout: the
-    // standard library collects this in place, keeping the allocation.
-    args.into_iter().map(|_| unreachable!()).collect()
+/// A call the table knows, ready to be shown: its arguments one at a time,
+/// then its return value. Each argument is rendered where it was decoded,
+/// never collected: moving decoded values into a vector cost more than
+/// rendering them (stores of a value's parts, reloaded whole).
+pub struct Decoding<'c, 'a> {
+    call: &'c Call<'a>,
+    spec: &'static Spec,
 }
 
-/// A call decoded for output.
+/// How a return value is shown besides its number.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Decoded<'a> {
-    /// Arguments in display order, with their names.
-    pub args: Vec<(&'static str, Value<'a>)>,
+pub struct RetShape<'a> {
+    /// In hex (an address).
+    pub hex: bool,
+    /// Decoded part (`(flags O_RDWR)`), if any.
+    pub extra: Option<Value<'a>>,
+}
+
+impl<'c, 'a> Decoding<'c, 'a> {
+    /// `None` when the syscall is not in the table.
+    pub fn new(call: &'c Call<'a>) -> Option<Self> {
+        Some(Decoding {
+            call,
+            spec: lookup(call.nr)?,
+        })
+    }
+
     /// Text shows `name=value`.
-    pub named: bool,
-    /// Return value printed in hex.
-    pub ret_hex: bool,
-    /// Decoded part of the return value (`(flags O_RDWR)`), if any.
-    pub ret_extra: Option<Value<'a>>,
-}
+    pub fn named(&self) -> bool {
+        self.spec.named
+    }
 
-/// Decodes a call with the table; `None` when the syscall is not in it.
-#[cfg(test)]
-pub fn decode_call<'a>(call: &Call<'a>) -> Option<Decoded<'a>> {
-    decode_call_into(call, Vec::new())
-}
-
-/// [`decode_call`] with the arguments collected into `args` (an empty
-/// vector whose allocation is reused; see [`Args::recycle`]).
-pub fn decode_call_into<'a>(call: &Call<'a>, mut args: Args<'a>) -> Option<Decoded<'a>> {
-    let spec = lookup(call.nr)?;
-    let names = super::signature(call.nr).map(|s| &s.args[..]);
-    let args = match spec.custom {
-        Some(f) => f(call),
-        None => {
-            args.clear();
-            args.reserve(spec.args.len());
-            for (i, d) in spec.args.iter().enumerate() {
-                if let Some(v) = arg_value(call, i, d) {
-                    let name = names.and_then(|n| n.get(i)).map_or("arg", |a| a.name);
-                    args.push((name, v));
+    /// Calls `f` with each argument's name and value, in display order.
+    #[inline]
+    pub fn args(&self, mut f: impl FnMut(&'static str, &Value<'a>)) {
+        let call = self.call;
+        let names = super::signature(call.nr).map(|s| &s.args[..]);
+        match self.spec.custom {
+            Some(custom) => custom(call).iter().for_each(|(name, v)| f(name, v)),
+            None => {
+                for (i, d) in self.spec.args.iter().enumerate() {
+                    if let Some(v) = arg_value(call, i, d) {
+                        f(names.and_then(|n| n.get(i)).map_or("arg", |a| a.name), &v);
+                    }
                 }
             }
-            args
         }
-    };
-    let mut ret = spec.ret;
-    if let Ret::Ctx(f) = ret {
-        ret = f(call);
     }
-    let (ret_hex, ret_extra) = match ret {
-        Ret::Int | Ret::Ctx(_) => (false, None),
-        Ret::Addr => (true, None),
-        Ret::Extra(f) => (false, call.ok().then(|| f(call)).flatten()),
-        Ret::HexExtra(f) => (true, call.ok().then(|| f(call)).flatten()),
-    };
-    Some(Decoded {
-        args,
-        named: spec.named,
-        ret_hex: ret_hex && call.ok(),
-        ret_extra,
-    })
+
+    /// The return value's shape; decoded parts only for a call that succeeded.
+    pub fn ret(&self) -> RetShape<'a> {
+        let call = self.call;
+        let mut ret = self.spec.ret;
+        if let Ret::Ctx(f) = ret {
+            ret = f(call);
+        }
+        let (hex, extra) = match ret {
+            Ret::Int | Ret::Ctx(_) => (false, None),
+            Ret::Addr => (true, None),
+            Ret::Extra(f) => (false, call.ok().then(|| f(call)).flatten()),
+            Ret::HexExtra(f) => (true, call.ok().then(|| f(call)).flatten()),
+        };
+        RetShape {
+            hex: hex && call.ok(),
+            extra,
+        }
+    }
 }
 
 // ---------------------------------------------------------------- context decoders
@@ -1519,16 +1519,6 @@ fn futex_args<'a>(call: &Call<'a>) -> Vec<(&'static str, Value<'a>)> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn recycled_args_keep_their_allocation() {
-        let data = vec![b'x'; 4];
-        let mut args: Args<'_> = Vec::with_capacity(8);
-        args.push(("path", Value::str(&data)));
-        let cap = args.capacity();
-        let back: Args<'static> = recycle(args);
-        assert!(back.is_empty());
-        assert_eq!(back.capacity(), cap);
-    }
     use crate::decode::CAP_STR;
 
     #[test]
@@ -1576,14 +1566,13 @@ mod tests {
 
     fn text_of(name: &str, args: [u64; 6], ret: i64, raw: &[u8]) -> String {
         let call = call_of(name, &args, ret, raw);
-        let d = decode_call(&call).unwrap();
         let mut out = Vec::new();
-        for (i, (_, v)) in d.args.iter().enumerate() {
-            if i > 0 {
+        Decoding::new(&call).unwrap().args(|_, v| {
+            if !out.is_empty() {
                 out.extend_from_slice(b", ");
             }
             super::super::render::text(v, &mut out);
-        }
+        });
         String::from_utf8(out).unwrap()
     }
 
@@ -1624,7 +1613,7 @@ mod tests {
         render: fn(&Value, &mut Vec<u8>),
     ) -> Option<String> {
         let call = call_of(name, &args, ret, raw);
-        let extra = decode_call(&call)?.ret_extra?;
+        let extra = Decoding::new(&call)?.ret().extra?;
         let mut out = Vec::new();
         render(&extra, &mut out);
         Some(String::from_utf8(out).unwrap())

@@ -26,8 +26,6 @@ pub struct Formatter {
     string_limit: usize,
     /// False with `-c`: only counted, not printed.
     events: bool,
-    /// Reused for each call's decoded arguments (see [`table::recycle`]).
-    args: table::Args<'static>,
     /// The last header's `,"pid":..,"tid":..,"ppid":..,"uid":..,"comm":".."`
     /// and whose it is: consecutive events mostly come from one thread.
     identity: (Option<Identity>, Vec<u8>),
@@ -151,7 +149,6 @@ impl Formatter {
             clock,
             string_limit,
             events: true,
-            args: Vec::new(),
             identity: (None, Vec::new()),
             call_names: Vec::new(),
         }
@@ -171,7 +168,7 @@ impl Formatter {
         }
         match self.format {
             Format::Json => self.json_event(ev, notes, out),
-            Format::Text => text::event(ev, notes, self.string_limit, &mut self.args, out),
+            Format::Text => text::event(ev, notes, self.string_limit, out),
         }
     }
 
@@ -256,22 +253,23 @@ impl Formatter {
         match ev {
             Event::Syscall(e, caps) => {
                 let call = call_of(e, *caps, self.string_limit);
-                let decoded =
-                    table::decode_call_into(&call, table::recycle(std::mem::take(&mut self.args)));
+                let decoding = table::Decoding::new(&call);
                 let mut l = self.header(json::open!("syscall"), &e.hdr, out);
                 self.call_name(e.nr, l.buf());
-                if let Some(d) = &decoded {
+                if let Some(d) = &decoding {
                     let o = l.raw(key!("args"));
                     o.push(b'{');
-                    for (i, (name, v)) in d.args.iter().enumerate() {
-                        if i > 0 {
+                    let mut first = true;
+                    d.args(|name, v| {
+                        if !first {
                             o.push(b',');
                         }
+                        first = false;
                         o.push(b'"');
                         o.extend_from_slice(name.as_bytes());
                         o.extend_from_slice(b"\":");
                         render::json(v, o);
-                    }
+                    });
                     o.push(b'}');
                 }
                 if let Some(n) = notes {
@@ -290,15 +288,12 @@ impl Formatter {
                     if let Some((errno, _)) = errno_of(e.ret) {
                         l.str(key!("errno"), errno);
                     }
-                    if let Some(extra) = decoded.as_ref().and_then(|d| d.ret_extra.as_ref()) {
-                        render::json(extra, l.raw(key!("ret_decoded")));
+                    if let Some(extra) = decoding.and_then(|d| d.ret().extra) {
+                        render::json(&extra, l.raw(key!("ret_decoded")));
                     }
                     l.u64(key!("duration_ns"), e.duration_ns);
                 }
                 l.end();
-                if let Some(d) = decoded {
-                    self.args = table::recycle(d.args);
-                }
             }
             Event::Exec {
                 hdr,

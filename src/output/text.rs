@@ -4,7 +4,7 @@ use std::io::Write;
 use super::{errno_of, signal_name, syscall_name};
 use crate::decode::signatures::Arg;
 use crate::decode::structs::quote_into;
-use crate::decode::table::{self, Decoded};
+use crate::decode::table::{Decoding, RetShape};
 use crate::decode::value::Value;
 use crate::decode::{self, comm_bytes, render, split_argv, DecodeError, Event};
 use crate::enrich::Notes;
@@ -36,48 +36,26 @@ fn raw_arg(out: &mut Vec<u8>, v: u64, arg: Option<&Arg>) {
 /// The arguments of a call: decoded when the table knows the syscall, raw otherwise.
 fn args(
     e: &types::syscall_event,
-    decoded: Option<&Decoded>,
+    decoding: Option<&Decoding>,
     notes: Option<&Notes>,
     out: &mut Vec<u8>,
 ) {
     out.push(b'(');
-    match decoded {
+    match decoding {
         Some(d) => {
-            for (i, (name, v)) in d.args.iter().enumerate() {
-                if i > 0 {
+            let named = d.named();
+            let mut first = true;
+            d.args(|name, v| {
+                if !first {
                     out.extend_from_slice(b", ");
                 }
-                if d.named {
+                first = false;
+                if named {
                     out.extend_from_slice(name.as_bytes());
                     out.push(b'=');
                 }
-                match (v, notes) {
-                    // Descriptors the call wrote into an array: `[3<pipe:[9]>, 4<pipe:[9]>]`.
-                    (Value::Array { items, more: false }, Some(n))
-                        if !n.fds.is_empty() && n.fd(&format!("{name}[0]")).is_some() =>
-                    {
-                        out.push(b'[');
-                        for (k, item) in items.iter().enumerate() {
-                            if k > 0 {
-                                out.extend_from_slice(b", ");
-                            }
-                            render::text(item, out);
-                            fd_note(notes, &format!("{name}[{k}]"), out);
-                        }
-                        out.push(b']');
-                    }
-                    // Descriptors of a select set: `[3<pipe:[9]> 4</dev/null>]`.
-                    (Value::BitSet(fds), Some(n)) if !n.fds.is_empty() => {
-                        render::bit_list_noted(out, fds, b' ', |k, out| {
-                            fd_note(notes, &format!("{name}[{k}]"), out)
-                        });
-                    }
-                    _ => {
-                        render::text(v, out);
-                        fd_note(notes, name, out);
-                    }
-                }
-            }
+                arg(name, v, notes, out);
+            });
         }
         None => {
             let sig = decode::signature(e.nr);
@@ -92,6 +70,36 @@ fn args(
     out.push(b')');
 }
 
+/// One decoded argument, with what -y says of the descriptors in it.
+fn arg(name: &str, v: &Value, notes: Option<&Notes>, out: &mut Vec<u8>) {
+    match (v, notes) {
+        // Descriptors the call wrote into an array: `[3<pipe:[9]>, 4<pipe:[9]>]`.
+        (Value::Array { items, more: false }, Some(n))
+            if !n.fds.is_empty() && n.fd(&format!("{name}[0]")).is_some() =>
+        {
+            out.push(b'[');
+            for (k, item) in items.iter().enumerate() {
+                if k > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                render::text(item, out);
+                fd_note(notes, &format!("{name}[{k}]"), out);
+            }
+            out.push(b']');
+        }
+        // Descriptors of a select set: `[3<pipe:[9]> 4</dev/null>]`.
+        (Value::BitSet(fds), Some(n)) if !n.fds.is_empty() => {
+            render::bit_list_noted(out, fds, b' ', |k, out| {
+                fd_note(notes, &format!("{name}[{k}]"), out)
+            });
+        }
+        _ => {
+            render::text(v, out);
+            fd_note(notes, name, out);
+        }
+    }
+}
+
 /// strace -y: `3</etc/passwd>`.
 fn fd_note(notes: Option<&Notes>, name: &str, out: &mut Vec<u8>) {
     if let Some(path) = notes.and_then(|n| n.fd(name)) {
@@ -102,7 +110,7 @@ fn fd_note(notes: Option<&Notes>, name: &str, out: &mut Vec<u8>) {
 }
 
 /// ` = 3`, ` = -1 ENOENT (...)`, ` = 0x8002 (flags O_RDWR)`.
-fn ret(ret: i64, decoded: Option<&Decoded>, notes: Option<&Notes>, out: &mut Vec<u8>) {
+fn ret(ret: i64, shape: Option<RetShape>, notes: Option<&Notes>, out: &mut Vec<u8>) {
     match errno_of(ret) {
         Some((name, desc)) if (512..=516).contains(&-ret) => {
             let _ = write!(out, " = ? {name} ({desc})");
@@ -111,8 +119,8 @@ fn ret(ret: i64, decoded: Option<&Decoded>, notes: Option<&Notes>, out: &mut Vec
             let _ = write!(out, " = -1 {name} ({desc})");
         }
         None => {
-            let hex = match decoded {
-                Some(d) => d.ret_hex,
+            let hex = match &shape {
+                Some(s) => s.hex,
                 None => ret > 0xffff,
             };
             out.extend_from_slice(b" = ");
@@ -122,9 +130,9 @@ fn ret(ret: i64, decoded: Option<&Decoded>, notes: Option<&Notes>, out: &mut Vec
                 int(out, ret);
             }
             fd_note(notes, "ret", out);
-            if let Some(extra) = decoded.and_then(|d| d.ret_extra.as_ref()) {
+            if let Some(extra) = shape.and_then(|s| s.extra) {
                 out.extend_from_slice(b" (");
-                match extra {
+                match &extra {
                     Value::Call {
                         func: "flags",
                         args,
@@ -140,13 +148,7 @@ fn ret(ret: i64, decoded: Option<&Decoded>, notes: Option<&Notes>, out: &mut Vec
     }
 }
 
-pub fn event(
-    ev: &Event<'_>,
-    notes: Option<&Notes>,
-    string_limit: usize,
-    scratch: &mut table::Args<'static>,
-    out: &mut Vec<u8>,
-) {
+pub fn event(ev: &Event<'_>, notes: Option<&Notes>, string_limit: usize, out: &mut Vec<u8>) {
     let h = ev.header();
     int(out, h.tid);
     out.push(b' ');
@@ -155,13 +157,10 @@ pub fn event(
             let mut buf = String::new();
             out.extend_from_slice(syscall_name(e.nr, &mut buf).as_bytes());
             let call = super::call_of(e, *caps, string_limit);
-            let decoded = table::decode_call_into(&call, table::recycle(std::mem::take(scratch)));
-            args(e, decoded.as_ref(), notes, out);
+            let decoding = Decoding::new(&call);
+            args(e, decoding.as_ref(), notes, out);
             if call.returned {
-                ret(e.ret, decoded.as_ref(), notes, out);
-            }
-            if let Some(d) = decoded {
-                *scratch = table::recycle(d.args);
+                ret(e.ret, decoding.map(|d| d.ret()), notes, out);
             }
             if !call.returned {
                 out.extend_from_slice(b" = ?\n");
@@ -257,7 +256,7 @@ mod tests {
 
     fn line(ev: &Event<'_>) -> String {
         let mut out = vec![];
-        event(ev, None, 32, &mut Vec::new(), &mut out);
+        event(ev, None, 32, &mut out);
         String::from_utf8(out).unwrap()
     }
 
