@@ -51,23 +51,19 @@ fn hex16(v: u64) -> [u8; 16] {
 }
 
 /// `0x` and the hex digits of `v` (`0x1f`, `0x0`), with a quote on each
-/// side when `quoted`. The digits are shifted to the front of a buffer of
-/// fixed size, which is copied whole and cut to length: a copy of known
-/// size, not a call to memcpy.
+/// side when `quoted`. All 16 digits, shifted to the front, go into the
+/// line in one store, which is then cut to length: no memcpy call, and no
+/// buffer on the stack written in parts and read back whole (a
+/// store-forwarding stall).
 fn put_hex(out: &mut Vec<u8>, v: u64, quoted: bool) {
     let digits = (64 - (v | 1).leading_zeros() as usize).div_ceil(4);
-    let mut buf = [b'"'; 20];
-    buf[1] = b'0';
-    buf[2] = b'x';
-    buf[3..19].copy_from_slice(&hex16(v << (64 - 4 * digits)));
-    buf[3 + digits] = b'"';
+    out.reserve(20);
+    out.extend_from_slice(if quoted { b"\"0x" } else { b"0x" });
     let len = out.len();
+    out.extend_from_slice(&hex16(v << (64 - 4 * digits)));
+    out.truncate(len + digits);
     if quoted {
-        out.extend_from_slice(&buf);
-        out.truncate(len + digits + 4);
-    } else {
-        out.extend_from_slice(&buf[1..]);
-        out.truncate(len + digits + 2);
+        out.push(b'"');
     }
 }
 

@@ -1182,8 +1182,10 @@ impl<'c, 'a> Decoding<'c, 'a> {
             Some(custom) => custom(call).iter().for_each(|(name, v)| f(name, v)),
             None => {
                 for (i, d) in self.spec.args.iter().enumerate() {
-                    if let Some(v) = arg_value(call, i, d) {
-                        f(names.and_then(|n| n.get(i)).map_or("arg", |a| a.name), &v);
+                    // Borrowed where it was returned: moved out of the
+                    // Option, the value would be reloaded whole (a stall).
+                    if let Some(v) = &arg_value(call, i, d) {
+                        f(names.and_then(|n| n.get(i)).map_or("arg", |a| a.name), v);
                     }
                 }
             }
