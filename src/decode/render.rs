@@ -56,12 +56,23 @@ fn hex16(v: u64) -> [u8; 16] {
 /// buffer on the stack written in parts and read back whole (a
 /// store-forwarding stall).
 fn put_hex(out: &mut Vec<u8>, v: u64, quoted: bool) {
-    let digits = (64 - (v | 1).leading_zeros() as usize).div_ceil(4);
     out.reserve(20);
-    out.extend_from_slice(if quoted { b"\"0x" } else { b"0x" });
-    let len = out.len();
-    out.extend_from_slice(&hex16(v << (64 - 4 * digits)));
-    out.truncate(len + digits);
+    // Two copies of known length, not one of either length: that would
+    // be a call to memcpy.
+    if quoted {
+        out.extend_from_slice(b"\"0x");
+    } else {
+        out.extend_from_slice(b"0x");
+    }
+    if v < 16 {
+        // Descriptors, small counts and flags: one digit, no conversion.
+        out.push(b"0123456789abcdef"[v as usize]);
+    } else {
+        let digits = (64 - v.leading_zeros() as usize).div_ceil(4);
+        let len = out.len();
+        out.extend_from_slice(&hex16(v << (64 - 4 * digits)));
+        out.truncate(len + digits);
+    }
     if quoted {
         out.push(b'"');
     }
