@@ -49,6 +49,7 @@ const EXACT: &[&str] = &[
     "newfstatat",
     "openat",
     "pipe2",
+    "poll",
     "pread64",
     "prlimit64",
     "pselect6",
@@ -142,6 +143,12 @@ fds = (ctypes.c_ulong * 16)(1 << r)
 tv = (ctypes.c_long * 2)(0, 1000)
 ctypes.CDLL(None).syscall(23, r + 1, fds, None, None, tv)
 select.select([r], [], [r], 0)
+poller = select.poll()
+poller.register(r, select.POLLIN)
+poller.register(w, select.POLLOUT)
+poller.poll(0)
+pfds = (ctypes.c_int * 6)(r, select.POLLIN, -1, select.POLLIN, w, select.POLLOUT)
+ctypes.CDLL(None).syscall(7, pfds, 3, 0)
 os.read(r, 1)
 select.select([r], [], [], 0.001)
 try:

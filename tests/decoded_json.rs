@@ -219,4 +219,24 @@ fn descriptors_and_relative_paths_with_y() {
     );
     // The write end keeps the name the pipe2 call gave it.
     assert_eq!(ev.named("write").last().unwrap()["fd_paths"]["fd"], w);
+
+    // poll's descriptors, by their place in its array.
+    let run = trace_cmd(
+        &["-y", "-e", "poll"],
+        &[
+            "/usr/bin/python3",
+            "-S",
+            "-c",
+            "import os, select; r, w = os.pipe(); n = os.open('/dev/null', 0); \
+             p = select.poll(); p.register(n); p.register(w, select.POLLOUT); p.poll(0)",
+        ],
+    );
+    let ev = run.events();
+    let poll = ev.named("poll")[0];
+    assert_eq!(poll["args"]["ufds"].as_array().unwrap().len(), 2, "{poll}");
+    assert_eq!(poll["fd_paths"]["ufds[0]"], "/dev/null", "{poll}");
+    assert!(
+        s(&poll["fd_paths"], "ufds[1]").starts_with("pipe:["),
+        "{poll}"
+    );
 }

@@ -165,6 +165,43 @@ pub fn bit_list_noted(
     out.push(b']');
 }
 
+/// A struct as strace shows one, `{fd=3, events=POLLIN}`, with
+/// `note(name, out)` written after each field's value (strace -y's
+/// `{fd=3</dev/null>, ...}`).
+pub fn struct_noted(
+    out: &mut Vec<u8>,
+    fields: &[(&'static str, Value)],
+    more: bool,
+    mut note: impl FnMut(&str, &mut Vec<u8>),
+) {
+    out.push(b'{');
+    for (i, (name, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b", ");
+        }
+        // strace prints an IPv6 address as a bare inet_pton() call.
+        if !matches!(
+            v,
+            Value::Call {
+                func: "inet_pton",
+                ..
+            }
+        ) {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'=');
+        }
+        text(v, out);
+        note(name, out);
+    }
+    if more {
+        if !fields.is_empty() {
+            out.extend_from_slice(b", ");
+        }
+        out.extend_from_slice(b"...");
+    }
+    out.push(b'}');
+}
+
 fn join(out: &mut Vec<u8>, items: &[Value], sep: &[u8]) {
     for (i, v) in items.iter().enumerate() {
         if i > 0 {
@@ -206,33 +243,7 @@ pub fn text(v: &Value, out: &mut Vec<u8>) {
                 out.extend_from_slice(b"...");
             }
         }
-        Value::Struct { fields, more } => {
-            out.push(b'{');
-            for (i, (name, v)) in fields.iter().enumerate() {
-                if i > 0 {
-                    out.extend_from_slice(b", ");
-                }
-                // strace prints an IPv6 address as a bare inet_pton() call.
-                if !matches!(
-                    v,
-                    Value::Call {
-                        func: "inet_pton",
-                        ..
-                    }
-                ) {
-                    out.extend_from_slice(name.as_bytes());
-                    out.push(b'=');
-                }
-                text(v, out);
-            }
-            if *more {
-                if !fields.is_empty() {
-                    out.extend_from_slice(b", ");
-                }
-                out.extend_from_slice(b"...");
-            }
-            out.push(b'}');
-        }
+        Value::Struct { fields, more } => struct_noted(out, fields, *more, |_, _| {}),
         Value::Array { items, more } => {
             out.push(b'[');
             join(out, items, b", ");

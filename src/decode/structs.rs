@@ -656,6 +656,13 @@ pub fn pollfds(b: &[u8]) -> Value<'_> {
     })
 }
 
+/// The descriptors of a `struct pollfd` array, in its order (negative
+/// ones included: they keep their place).
+pub fn pollfd_fds(b: &[u8]) -> impl Iterator<Item = i32> + '_ {
+    b.chunks_exact(size_of::<libc::pollfd>())
+        .filter_map(|c| read::<libc::pollfd>(c).map(|p| p.fd))
+}
+
 /// `poll`'s array on return: only the entries with events,
 /// `[{fd=0, revents=POLLIN}]`.
 pub fn pollfds_revents(b: &[u8]) -> Value<'_> {

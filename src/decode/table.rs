@@ -88,6 +88,9 @@ pub enum Dec {
     /// A struct the caller passes in and the call rewrites (select's
     /// timeout): shown as it was at entry (at most CAP_ENTRY_READ_MAX bytes).
     InOut(Part, MemFn),
+    /// poll's array of `struct pollfd`, its length in argument 1: each
+    /// descriptor with the events asked for (-y names them).
+    PollFds,
     /// A select fd set (`nfds` in argument 0): the descriptors the caller
     /// asked about, read at entry; the ones found ready, read at exit, go
     /// to the return value.
@@ -492,15 +495,11 @@ pub static SPECS: &[Spec] = &[
         ],
     ),
     // --- polling and events
-    spec_ret(
-        "poll",
-        &[ArrIn(Len::Arg(1), POLLFD, structs::pollfds), UInt, Int],
-        Ret::Extra(poll_ret),
-    ),
+    spec_ret("poll", &[PollFds, UInt, Int], Ret::Extra(poll_ret)),
     spec_ret(
         "ppoll",
         &[
-            ArrIn(Len::Arg(1), POLLFD, structs::pollfds),
+            PollFds,
             UInt,
             In(TIMESPEC, structs::timespec),
             In(KSIGSET, structs::sigset),
@@ -695,6 +694,7 @@ fn captures_for(i: usize, dec: &Dec) -> Vec<types::capture_spec> {
             c.len_mul = size;
             vec![c]
         }
+        PollFds => captures_for(i, &ArrIn(Len::Arg(1), POLLFD, structs::pollfds)),
         SockIn(len_arg) => {
             let mut c = buf(i, Len::Arg(len_arg), 0);
             c.size = SOCKADDR_MAX;
@@ -962,6 +962,7 @@ fn arg_value<'a>(call: &Call<'a>, i: usize, dec: &Dec) -> Option<Value<'a>> {
         },
         In(_, f) | Out(_, f) => mem_value(call, i, call.cap(i, CAP_FIXED), f),
         ArrIn(_, _, f) | ArrOut(_, _, f) => mem_value(call, i, call.cap(i, CAP_BUF), f),
+        PollFds => mem_value(call, i, call.cap(i, CAP_BUF), structs::pollfds),
         Clone3 => clone3_with_result(
             call,
             mem_value(call, i, call.cap(i, CAP_BUF), structs::clone_args),

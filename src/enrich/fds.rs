@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use super::Notes;
 use crate::decode::table::{self, Dec};
-use crate::decode::{self, syscalls, Captures, Event, CAP_ENTRY, CAP_EXEC, CAP_FIXED, CAP_STR};
+use crate::decode::{self, structs, syscalls, Captures, Event};
+use crate::decode::{CAP_BUF, CAP_ENTRY, CAP_EXEC, CAP_FIXED, CAP_STR};
 use crate::kernel::types;
 
 #[derive(Debug, Clone)]
@@ -259,6 +260,16 @@ impl Tracker {
                         .and_then(|c| table::fd_set_fds(c.data, e.args[0]));
                     for (k, fd) in fds.into_iter().flatten().enumerate() {
                         if let Some(p) = self.fd_path(pid, fd as i32) {
+                            notes.fds.push((format!("{}[{k}]", arg_name(i)).into(), p));
+                        }
+                    }
+                }
+                // Each descriptor of poll's array, by its place in the array.
+                Dec::PollFds => {
+                    let fds = caps.get(i as u8, CAP_BUF).filter(|c| !c.fault());
+                    let fds = fds.map(|c| structs::pollfd_fds(c.data));
+                    for (k, fd) in fds.into_iter().flatten().enumerate() {
+                        if let Some(p) = self.fd_path(pid, fd) {
                             notes.fds.push((format!("{}[{k}]", arg_name(i)).into(), p));
                         }
                     }

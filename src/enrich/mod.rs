@@ -26,6 +26,15 @@ impl Notes {
     pub fn fd(&self, name: &str) -> Option<&str> {
         self.fds.iter().find(|(n, _)| n == name).map(|(_, p)| &**p)
     }
+
+    /// Whether a descriptor inside array argument `name` is noted
+    /// (`"fildes[1]"`, `"ufds[0]"`).
+    pub fn has_items(&self, name: &str) -> bool {
+        self.fds.iter().any(|(n, _)| {
+            n.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('['))
+        })
+    }
 }
 
 /// Sits between the orderer and the workers: sees every batch in sequence

@@ -73,17 +73,28 @@ fn args(
 /// One decoded argument, with what -y says of the descriptors in it.
 fn arg(name: &str, v: &Value, notes: Option<&Notes>, out: &mut Vec<u8>) {
     match (v, notes) {
-        // Descriptors the call wrote into an array: `[3<pipe:[9]>, 4<pipe:[9]>]`.
-        (Value::Array { items, more: false }, Some(n))
-            if !n.fds.is_empty() && n.fd(&format!("{name}[0]")).is_some() =>
-        {
+        // Descriptors in an array, by their place: the ones a call wrote
+        // (`[3<pipe:[9]>, 4<pipe:[9]>]`), poll's (`[{fd=3</dev/null>, ...}]`).
+        (Value::Array { items, more: false }, Some(n)) if n.has_items(name) => {
             out.push(b'[');
             for (k, item) in items.iter().enumerate() {
                 if k > 0 {
                     out.extend_from_slice(b", ");
                 }
-                render::text(item, out);
-                fd_note(notes, &format!("{name}[{k}]"), out);
+                let key = format!("{name}[{k}]");
+                match item {
+                    Value::Struct { fields, more } => {
+                        render::struct_noted(out, fields, *more, |field, out| {
+                            if field == "fd" {
+                                fd_note(notes, &key, out);
+                            }
+                        })
+                    }
+                    _ => {
+                        render::text(item, out);
+                        fd_note(notes, &key, out);
+                    }
+                }
             }
             out.push(b']');
         }
