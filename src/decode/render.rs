@@ -29,25 +29,18 @@ pub fn put_i64(out: &mut Vec<u8>, v: i64) {
     put_u64(out, v.unsigned_abs());
 }
 
-/// The 16 hex digits of `v`, most significant first, in ASCII: each
-/// nibble spread into a byte of its own, then turned into its digit, all
-/// eight bytes of a half at a time.
-fn hex16(v: u64) -> [u8; 16] {
-    const LOW_NIBBLES: u64 = 0x0f0f_0f0f_0f0f_0f0f;
-    fn half(h: u32) -> u64 {
-        let mut x = u64::from(h);
-        x = (x | x << 16) & 0x0000_ffff_0000_ffff;
-        x = (x | x << 8) & 0x00ff_00ff_00ff_00ff;
-        x = (x | x << 4) & LOW_NIBBLES;
-        // Bytes now hold the nibbles, the lowest first; a byte of 10 or
-        // more gets the gap between '9' and 'a' added.
-        let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
-        (x + 0x3030_3030_3030_3030 + letters * 39).swap_bytes()
-    }
-    let mut out = [0; 16];
-    out[..8].copy_from_slice(&half((v >> 32) as u32).to_le_bytes());
-    out[8..].copy_from_slice(&half(v as u32).to_le_bytes());
-    out
+/// The 8 hex digits of `h`, most significant first, as the bytes of a
+/// little-endian word: each nibble spread into a byte of its own, then
+/// turned into its digit, all eight bytes at a time.
+fn hex8(h: u32) -> u64 {
+    let mut x = u64::from(h);
+    x = (x | x << 16) & 0x0000_ffff_0000_ffff;
+    x = (x | x << 8) & 0x00ff_00ff_00ff_00ff;
+    x = (x | x << 4) & 0x0f0f_0f0f_0f0f_0f0f;
+    // Bytes now hold the nibbles, the lowest first; a byte of 10 or
+    // more gets the gap between '9' and 'a' added.
+    let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    (x + 0x3030_3030_3030_3030 + letters * 39).swap_bytes()
 }
 
 /// `0x` and the hex digits of `v` (`0x1f`, `0x0`), with a quote on each
@@ -69,8 +62,13 @@ fn put_hex(out: &mut Vec<u8>, v: u64, quoted: bool) {
         out.push(b"0123456789abcdef"[v as usize]);
     } else {
         let digits = (64 - v.leading_zeros() as usize).div_ceil(4);
+        let v = v << (64 - 4 * digits);
         let len = out.len();
-        out.extend_from_slice(&hex16(v << (64 - 4 * digits)));
+        // Each half stored from its register: built as one 16-byte array,
+        // the halves were stored apart and read back whole (a stall), or
+        // turned into vector code with slow byte shuffles.
+        out.extend_from_slice(&hex8((v >> 32) as u32).to_le_bytes());
+        out.extend_from_slice(&hex8(v as u32).to_le_bytes());
         out.truncate(len + digits);
     }
     if quoted {
