@@ -30,6 +30,7 @@ const EXACT: &[&str] = &[
     "clock_nanosleep",
     "close",
     "connect",
+    "copy_file_range",
     "execve",
     "exit_group",
     "fallocate",
@@ -66,6 +67,7 @@ const EXACT: &[&str] = &[
     "sched_getaffinity",
     "sched_setaffinity",
     "select",
+    "sendfile",
     "sendmsg",
     "set_robust_list",
     "set_tid_address",
@@ -132,8 +134,15 @@ r, w = os.pipe()
 r2, w2 = os.pipe()
 os.write(w, b"spliced")
 os.splice(r, w2, 7)
-for fd in (r, w, r2, w2):
+src = os.open(p + ".old", os.O_RDONLY)
+os.splice(src, w2, 4, offset_src=2)
+dst = os.open(os.path.join(d, "copy"), os.O_CREAT | os.O_WRONLY, 0o600)
+os.copy_file_range(src, dst, 3, 1, 0)
+os.sendfile(dst, src, None, 2)
+os.sendfile(dst, src, 5, 3)
+for fd in (r, w, r2, w2, src, dst):
     os.close(fd)
+os.unlink(os.path.join(d, "copy"))
 import select
 r, w = os.pipe()
 os.write(w, b"x")

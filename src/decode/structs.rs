@@ -643,6 +643,13 @@ pub fn int_array(b: &[u8]) -> Value<'_> {
     })
 }
 
+/// An array of 64-bit ints (`loff_t`): `[4096]`.
+pub fn long_array(b: &[u8]) -> Value<'_> {
+    array(b, 8, "long", |c| {
+        Some(Value::Int(i64::from_ne_bytes(c.try_into().ok()?)))
+    })
+}
+
 /// `poll`'s array on entry: `[{fd=3, events=POLLIN}, {fd=-1}]` (a negative
 /// fd's events are not shown).
 pub fn pollfds(b: &[u8]) -> Value<'_> {
