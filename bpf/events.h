@@ -97,6 +97,11 @@ enum capture_kind {
 	 * it (a socklen_t: strace's [128 => 16]; select's fd sets and
 	 * timeout). Unreadable at entry: CAPR_FAULT, no data. */
 	CAP_ENTRY = 12,
+	/* Plan: new descriptors, on success: the return value (len_arg
+	 * CAP_LEN_RET) or the two ints at `arg` (pipe's fildes). Record: the
+	 * inode number of each, a __u64 (0: not found), which names a pipe or
+	 * socket as /proc does (pipe:[123]) after the process has closed it. */
+	CAP_INO = 13,
 };
 
 enum capture_len {
@@ -141,6 +146,7 @@ enum capture_limits {
 	CAP_IOV_MAX = AIF_IOV_MAX,
 	CAP_ENTRY_READS = AIF_ENTRY_READS,
 	CAP_ENTRY_READ_MAX = AIF_ENTRY_READ_MAX,
+	CAP_PLAN_MAX = AIF_CAPTURES,
 };
 
 /* Flags of one captured value. */

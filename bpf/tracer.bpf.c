@@ -441,6 +441,47 @@ static __always_inline __u32 put_u32(struct capture_scratch *s, __u64 off,
 	return capture_used(c);
 }
 
+/* The inode number of the current task's descriptor `fd` (0: none). The
+ * call that created it has just installed it; probe reads, as another
+ * thread may close it meanwhile. */
+static __always_inline __u64 fd_ino(int fd)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (fd < 0 || !fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return 0;
+	return BPF_CORE_READ(f, f_inode, i_ino);
+}
+
+/* CAP_INO: the inode numbers of the descriptors a call created, the one it
+ * returned or the two it wrote at `ptr`. */
+static __always_inline __u32 put_ino(struct capture_scratch *s, __u64 off,
+				     __u8 arg, bool returned, long ret,
+				     const void *ptr)
+{
+	struct capture *c = capture_at(s, off, arg, CAP_INO);
+	__u64 *dst = (void *)&s->data[bound_off(off) + sizeof(*c)];
+	int fds[2] = { ret, -1 };
+
+	if (!returned && bpf_probe_read_user(fds, sizeof(fds), ptr)) {
+		c->flags = CAPR_FAULT;
+		return capture_used(c);
+	}
+	dst[0] = fd_ino(fds[0]);
+	c->len = sizeof(*dst);
+	if (!returned) {
+		dst[1] = fd_ino(fds[1]);
+		c->len = 2 * sizeof(*dst);
+	}
+	return capture_used(c);
+}
+
 /* A NULL-terminated array of strings (execve argv): string i in the
  * AIF_STRV_STR_MAX bytes at i * AIF_STRV_STR_MAX, NUL-terminated (fixed
  * slots keep the verifier's view of the offsets simple). */
@@ -685,6 +726,12 @@ static __always_inline int capture_one(struct capture_scratch *s,
 	ptr = (const void *)st->args[spec.arg & 7];
 	if (spec.kind == CAP_STR) {
 		s->loop_off = off + put_str(s, off, spec.arg, CAP_STR, ptr);
+		return 0;
+	}
+	if (spec.kind == CAP_INO) {
+		s->loop_off = off + put_ino(s, off, spec.arg,
+					    spec.len_arg == CAP_LEN_RET, ret,
+					    ptr);
 		return 0;
 	}
 	/* CAP_BUF and CAP_FIXED share one put_bytes() call: each call is

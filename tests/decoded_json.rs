@@ -220,6 +220,34 @@ fn descriptors_and_relative_paths_with_y() {
     // The write end keeps the name the pipe2 call gave it.
     assert_eq!(ev.named("write").last().unwrap()["fd_paths"]["fd"], w);
 
+    // Named by the inode the kernel sent, although the process has exited
+    // before the tracer could look in /proc.
+    let run = trace_cmd(
+        &["-y", "-e", "pipe2,socket,close"],
+        &[
+            "/usr/bin/python3",
+            "-S",
+            "-c",
+            "import os, socket; os.pipe(); socket.socket().close()",
+        ],
+    );
+    let ev = run.events();
+    let numbered = |p: &str, kind: &str| {
+        p.strip_prefix(kind)
+            .and_then(|r| r.strip_prefix(":["))
+            .and_then(|r| r.strip_suffix(']'))
+            .is_some_and(|n| n.parse::<u64>().is_ok_and(|n| n > 0))
+    };
+    let pipe = ev.named("pipe2")[0];
+    for k in ["fildes[0]", "fildes[1]"] {
+        assert!(numbered(s(&pipe["fd_paths"], k), "pipe"), "{pipe}");
+    }
+    let sock = ev.named("socket")[0];
+    let name = s(&sock["fd_paths"], "ret");
+    assert!(numbered(name, "socket"), "{sock}");
+    let close = ev.named("close").into_iter().last().unwrap();
+    assert_eq!(close["fd_paths"]["fd"], name, "{close}");
+
     // poll's descriptors, by their place in its array.
     let run = trace_cmd(
         &["-y", "-e", "poll"],

@@ -14,7 +14,8 @@ use super::value::Value;
 use super::{consts, structs, syscalls, Captured, Captures};
 use super::{CAP_BUF, CAP_COUNT, CAP_EXEC, CAP_FIXED, CAP_STR, CAP_STRV, CAP_STRV_SLOT};
 use super::{
-    CAP_DIRENTS, CAP_ENTRY, CAP_ENTRY_READ_MAX, CAP_IOV, CAP_IOV_DATA, CAP_MSG, CAP_MSG_NAME,
+    CAP_DIRENTS, CAP_ENTRY, CAP_ENTRY_READ_MAX, CAP_INO, CAP_IOV, CAP_IOV_DATA, CAP_MSG,
+    CAP_MSG_NAME,
 };
 use crate::kernel::types;
 
@@ -94,6 +95,10 @@ pub enum Dec {
     /// poll's array of `struct pollfd`, its length in argument 1: each
     /// descriptor with the events asked for (-y names them).
     PollFds,
+    /// The two descriptors a call creates and writes into an `int[2]`
+    /// (pipe, socketpair): `[3, 4]`. The kernel also sends what each refers
+    /// to (see [`Ret::NewFd`]).
+    NewFds,
     /// A select fd set (`nfds` in argument 0): the descriptors the caller
     /// asked about, read at entry; the ones found ready, read at exit, go
     /// to the return value.
@@ -122,6 +127,10 @@ pub enum Dec {
 pub enum Ret {
     /// Decimal (errors as `-1 ENOENT (...)`).
     Int,
+    /// A new descriptor to a socket (socket, accept), shown in decimal. The
+    /// kernel also sends its inode number, which names it for -y
+    /// (`socket:[123]`) when the process has closed it before /proc is read.
+    NewFd,
     /// An address, in hex (mmap, brk).
     Addr,
     /// Decimal plus a decoded part in parentheses: `= 1 ([{fd=3, revents=POLLIN}])`.
@@ -344,11 +353,8 @@ pub static SPECS: &[Spec] = &[
     spec("dup", &[Fd]),
     spec("dup2", &[Fd, Fd]),
     spec("dup3", &[Fd, Fd, Reg(consts::dup3_flags)]),
-    spec("pipe", &[Out(INT2, structs::int_array)]),
-    spec(
-        "pipe2",
-        &[Out(INT2, structs::int_array), Reg(consts::pipe_flags)],
-    ),
+    spec("pipe", &[NewFds]),
+    spec("pipe2", &[NewFds, Reg(consts::pipe_flags)]),
     // --- process
     spec("execve", &[ExecPath, Argv, Envp]),
     spec(
@@ -427,13 +433,14 @@ pub static SPECS: &[Spec] = &[
     // --- synchronisation
     custom("futex", &[Ptr, Hex, Int, Ptr, Ptr, Hex], futex_args, false),
     // --- network
-    spec(
+    spec_ret(
         "socket",
         &[
             Reg(consts::socket_domain),
             Reg(consts::socket_type),
             Ctx(socket_protocol),
         ],
+        Ret::NewFd,
     ),
     spec(
         "socketpair",
@@ -441,16 +448,17 @@ pub static SPECS: &[Spec] = &[
             Reg(consts::socket_domain),
             Reg(consts::socket_type),
             Ctx(socket_protocol),
-            Out(INT2, structs::int_array),
+            NewFds,
         ],
     ),
     spec("connect", &[Fd, SockIn(2), UInt]),
     spec("bind", &[Fd, SockIn(2), UInt]),
     spec("listen", &[Fd, Int]),
-    spec("accept", &[Fd, SockOut(2), IntInOut(4)]),
-    spec(
+    spec_ret("accept", &[Fd, SockOut(2), IntInOut(4)], Ret::NewFd),
+    spec_ret(
         "accept4",
         &[Fd, SockOut(2), IntInOut(4), Reg(consts::accept_flags)],
+        Ret::NewFd,
     ),
     spec("getsockname", &[Fd, SockOut(2), IntInOut(4)]),
     spec("getpeername", &[Fd, SockOut(2), IntInOut(4)]),
@@ -682,6 +690,17 @@ fn fixed(arg: usize, part: Part, flags: u8) -> types::capture_spec {
     c
 }
 
+/// The inode numbers of new descriptors: the return value's, or the two
+/// the call wrote at argument `arg`.
+fn new_fds(arg: usize, returned: bool) -> types::capture_spec {
+    let mut c = cap(CAP_INO, arg);
+    c.flags = F_OK;
+    if returned {
+        c.len_arg = LEN_RET;
+    }
+    c
+}
+
 /// What the kernel reads for one argument.
 fn captures_for(i: usize, dec: &Dec) -> Vec<types::capture_spec> {
     match *dec {
@@ -713,6 +732,7 @@ fn captures_for(i: usize, dec: &Dec) -> Vec<types::capture_spec> {
         IntInOut(n) => vec![fixed(i, Part::whole(n as usize), F_OK)],
         InOut(part, _) => vec![fixed(i, part, F_OK)],
         FdSet => vec![fixed(i, FD_SET, F_OK)],
+        NewFds => vec![fixed(i, INT2, F_OK), new_fds(i, false)],
         // The kernel reads path, argv and envp together (see CAP_EXEC).
         ExecPath => vec![cap(CAP_EXEC, i)],
         Clone3 => vec![buf(i, Len::Arg(i as u8 + 1), 0)],
@@ -738,10 +758,11 @@ fn captures_for(i: usize, dec: &Dec) -> Vec<types::capture_spec> {
 }
 
 /// Per syscall number this machine knows, what `per_arg` asks of the
-/// kernel for each argument (its index and decoder); syscalls that ask
-/// nothing are left out.
+/// kernel for each argument (its index and decoder), then `per_ret` for
+/// the return value; syscalls that ask nothing are left out.
 fn per_syscall<T, I: IntoIterator<Item = T>>(
     per_arg: impl Fn(usize, &Dec) -> I,
+    per_ret: impl Fn(&Ret) -> Option<T>,
 ) -> Vec<(u32, Vec<T>)> {
     SPECS
         .iter()
@@ -752,6 +773,7 @@ fn per_syscall<T, I: IntoIterator<Item = T>>(
                 .iter()
                 .enumerate()
                 .flat_map(|(i, d)| per_arg(i, d))
+                .chain(per_ret(&s.ret))
                 .collect();
             (!asks.is_empty()).then_some((nr, asks))
         })
@@ -760,30 +782,35 @@ fn per_syscall<T, I: IntoIterator<Item = T>>(
 
 /// The kernel's capture plan: per syscall number, what to read at exit.
 pub fn plan() -> Vec<(u32, Vec<types::capture_spec>)> {
-    per_syscall(captures_for)
+    per_syscall(captures_for, |ret| {
+        matches!(ret, Ret::NewFd).then(|| new_fds(0, true))
+    })
 }
 
 /// What the kernel reads at entry (CAP_ENTRY), by syscall number: memory
 /// the call reads and may rewrite, through an argument (a socklen_t, a
 /// select fd set or timeout) or inside recvmsg's struct msghdr.
 pub fn entry_plan() -> Vec<(u32, Vec<types::entry_read_spec>)> {
-    per_syscall(|i, d| {
-        let part = match *d {
-            IntInOut(n) => Part::whole(n as usize),
-            Msg(true) => Part {
-                size: 4,
-                skip: std::mem::offset_of!(libc::msghdr, msg_namelen) as u16,
-            },
-            InOut(part, _) => part,
-            FdSet => FD_SET,
-            _ => return None,
-        };
-        Some(types::entry_read_spec {
-            arg: i as u8,
-            size: part.size as u8,
-            skip: part.skip,
-        })
-    })
+    per_syscall(
+        |i, d| {
+            let part = match *d {
+                IntInOut(n) => Part::whole(n as usize),
+                Msg(true) => Part {
+                    size: 4,
+                    skip: std::mem::offset_of!(libc::msghdr, msg_namelen) as u16,
+                },
+                InOut(part, _) => part,
+                FdSet => FD_SET,
+                _ => return None,
+            };
+            Some(types::entry_read_spec {
+                arg: i as u8,
+                size: part.size as u8,
+                skip: part.skip,
+            })
+        },
+        |_| None,
+    )
 }
 
 // ---------------------------------------------------------------- decoding
@@ -987,6 +1014,7 @@ fn arg_value<'a>(call: &Call<'a>, i: usize, dec: &Dec) -> Option<Value<'a>> {
         IntInOut(width) => int_in_out(call, i, width),
         InOut(_, f) => mem_value(call, i, call.cap(i, CAP_ENTRY), f),
         FdSet => fd_set_value(call, i),
+        NewFds => mem_value(call, i, call.cap(i, CAP_FIXED), structs::int_array),
         ExecPath => match call.cap(i, CAP_EXEC) {
             Some(_) => exec_part(call, 0)
                 .map(|c| path_value(call, i, Some(c)))
@@ -1217,7 +1245,7 @@ impl<'c, 'a> Decoding<'c, 'a> {
             ret = f(call);
         }
         let (hex, extra) = match ret {
-            Ret::Int | Ret::Ctx(_) => (false, None),
+            Ret::Int | Ret::NewFd | Ret::Ctx(_) => (false, None),
             Ret::Addr => (true, None),
             Ret::Extra(f) => (false, call.ok().then(|| f(call)).flatten()),
             Ret::HexExtra(f) => (true, call.ok().then(|| f(call)).flatten()),
@@ -1802,6 +1830,33 @@ mod tests {
             text_of("splice", [3, 0x1000, 5, 0, 4, 0], 2, &entry),
             "3, [5], 5, NULL, 4, 0"
         );
+    }
+
+    #[test]
+    fn new_descriptors_ask_for_their_inodes() {
+        let plan = plan();
+        let of = |name: &str| {
+            let nr = syscalls::number(name).unwrap();
+            plan.iter().find(|(n, _)| *n == nr).map(|(_, caps)| {
+                caps.iter()
+                    .map(|c| (c.kind, c.arg, c.len_arg == LEN_RET))
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(of("socket"), Some(vec![(CAP_INO, 0, true)]));
+        assert_eq!(
+            of("pipe2"),
+            Some(vec![(CAP_FIXED, 0, false), (CAP_INO, 0, false)])
+        );
+        assert_eq!(
+            of("socketpair"),
+            Some(vec![(CAP_FIXED, 3, false), (CAP_INO, 3, false)])
+        );
+        let accept4 = of("accept4").unwrap();
+        assert_eq!(accept4.last(), Some(&(CAP_INO, 0, true)));
+        // What the kernel has room for.
+        let most = types::capture_limits::CAP_PLAN_MAX.0 as usize;
+        assert!(plan.iter().all(|(_, caps)| caps.len() <= most));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::Notes;
 use crate::decode::table::{self, Dec};
 use crate::decode::{self, structs, syscalls, Captures, Event};
-use crate::decode::{CAP_BUF, CAP_ENTRY, CAP_EXEC, CAP_FIXED, CAP_STR};
+use crate::decode::{CAP_BUF, CAP_ENTRY, CAP_EXEC, CAP_FIXED, CAP_INO, CAP_STR};
 use crate::kernel::types;
 
 #[derive(Debug, Clone)]
@@ -69,6 +69,20 @@ fn int_pair(c: &[u8]) -> Option<(i32, i32)> {
         i32::from_ne_bytes(c.get(0..4)?.try_into().ok()?),
         i32::from_ne_bytes(c.get(4..8)?.try_into().ok()?),
     ))
+}
+
+/// The inode numbers the kernel sent for a call's new descriptors
+/// (CAP_INO at argument `arg`), in order.
+fn inodes(caps: &Captures<'_>, arg: u8) -> Vec<u64> {
+    caps.get(arg, CAP_INO)
+        .filter(|c| !c.fault())
+        .map(|c| {
+            c.data
+                .chunks_exact(8)
+                .map(|b| u64::from_ne_bytes(b.try_into().expect("8 bytes")))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl Tracker {
@@ -168,15 +182,21 @@ impl Tracker {
         }
     }
 
-    /// A pipe or socket a call created: `/proc` has its inode (`pipe:[123]`)
-    /// if the descriptor is still open and still that kind of object (it may
-    /// be closed or reused by the time we look), else `pipe:[?]`.
-    fn anon_fd(&mut self, pid: u32, fd: i32, kind: &str, cloexec: bool) {
-        let prefix = format!("{kind}:[");
-        let path = self
-            .readlink(pid, &format!("fd/{fd}"))
-            .filter(|p| p.starts_with(&prefix))
-            .unwrap_or_else(|| Arc::from(format!("{kind}:[?]")));
+    /// A pipe or socket a call created, named by its inode as /proc names
+    /// it (`pipe:[123]`). The kernel sends the inode with the call (`ino`);
+    /// without it, /proc has it if the descriptor is still open and still
+    /// that kind of object (it may be closed or reused by the time we
+    /// look), else `pipe:[?]`.
+    fn anon_fd(&mut self, pid: u32, fd: i32, kind: &str, ino: Option<u64>, cloexec: bool) {
+        let path = match ino.filter(|&i| i != 0) {
+            Some(ino) => Arc::from(format!("{kind}:[{ino}]")),
+            None => {
+                let prefix = format!("{kind}:[");
+                self.readlink(pid, &format!("fd/{fd}"))
+                    .filter(|p| p.starts_with(&prefix))
+                    .unwrap_or_else(|| Arc::from(format!("{kind}:[?]")))
+            }
+        };
         self.set_fd(pid, fd, path, cloexec);
     }
 
@@ -309,7 +329,7 @@ impl Tracker {
                     .map(|p| self.canonical(&p));
                 match path {
                     Some(p) => self.set_fd(pid, fd, Arc::from(p), cloexec_open(fl)),
-                    None => self.anon_fd(pid, fd, "file", cloexec_open(fl)),
+                    None => self.anon_fd(pid, fd, "file", None, cloexec_open(fl)),
                 }
             }
             "close" => {
@@ -358,8 +378,9 @@ impl Tracker {
                     .filter(|c| !c.fault())
                     .and_then(|c| int_pair(c.data))
                 {
+                    let inos = inodes(caps, arg);
                     for (k, fd) in [a, b].into_iter().enumerate() {
-                        self.anon_fd(pid, fd, kind, cloexec);
+                        self.anon_fd(pid, fd, kind, inos.get(k).copied(), cloexec);
                         if let Some(f) = self.procs.get(&pid).and_then(|p| p.fds.get(&fd)) {
                             let name = format!("{}[{k}]", arg_name(arg as usize));
                             notes.fds.push((name.into(), f.path.clone()));
@@ -367,9 +388,15 @@ impl Tracker {
                     }
                 }
             }
-            "socket" => self.anon_fd(pid, fd, "socket", sock_cloexec(flags(1))),
-            "accept" => self.anon_fd(pid, fd, "socket", false),
-            "accept4" => self.anon_fd(pid, fd, "socket", sock_cloexec(flags(3))),
+            "socket" | "accept" | "accept4" => {
+                let cloexec = match name {
+                    "socket" => sock_cloexec(flags(1)),
+                    "accept4" => sock_cloexec(flags(3)),
+                    _ => false,
+                };
+                let ino = inodes(caps, 0).first().copied();
+                self.anon_fd(pid, fd, "socket", ino, cloexec);
+            }
             "epoll_create" | "epoll_create1" | "eventfd2" | "timerfd_create" | "memfd_create"
             | "inotify_init1" | "signalfd4" | "pidfd_open" | "userfaultfd" | "perf_event_open" => {
                 // Their close-on-exec flag has the value of O_CLOEXEC.
