@@ -35,7 +35,9 @@ const EXACT: &[&str] = &[
     "exit_group",
     "fallocate",
     "fcntl",
+    "fstatfs",
     "getcwd",
+    "getpriority",
     "getdents64",
     "getpeername",
     "getrandom",
@@ -71,9 +73,11 @@ const EXACT: &[&str] = &[
     "sendmsg",
     "set_robust_list",
     "set_tid_address",
+    "setpriority",
     "setsockopt",
     "socket",
     "splice",
+    "statfs",
     "symlink",
     "sysinfo",
     "unlink",
@@ -168,6 +172,15 @@ os.close(r)
 os.close(w)
 import resource
 resource.getrusage(resource.RUSAGE_SELF)
+os.statvfs(d)
+fd = os.open(d, os.O_RDONLY)
+os.fstatvfs(fd)
+os.close(fd)
+try:
+    os.statvfs(os.path.join(d, "missing"))
+except OSError:
+    pass
+os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0))
 os.getcwd()
 os.unlink(os.path.join(d, "link"))
 os.unlink(p + ".old")
@@ -306,6 +319,11 @@ fn normalise(line: &str) -> Option<(String, String)> {
     if name == "sysinfo" {
         let now = re(r"(uptime|loads|freeram|sharedram|bufferram|procs)=(\[[^\]]*\]|\d+)");
         call = now.replace_all(&call, "$1=N").into_owned();
+    }
+    // Free space and inodes change as the corpus writes its files.
+    if name == "statfs" || name == "fstatfs" {
+        let free = re(r"(f_bfree|f_bavail|f_ffree)=\d+");
+        call = free.replace_all(&call, "$1=N").into_owned();
     }
     // CPU time used so far.
     if name == "getrusage" {

@@ -38,6 +38,9 @@ pub(super) mod uapi {
     pub const F_SET_FILE_RW_HINT: u32 = 1024 + 14;
     // include/uapi/linux/time.h (the libc crate has it for other systems only)
     pub const TIMER_ABSTIME: u32 = 0x01;
+    // include/linux/statfs.h: not uapi, but statfs returns them in f_flags
+    pub const ST_VALID: u32 = 0x0020;
+    pub const ST_NOSYMFOLLOW: u32 = 0x2000;
     // include/uapi/linux/resource.h
     pub const RUSAGE_SELF: i32 = 0;
     pub const RUSAGE_CHILDREN: i32 = -1;
@@ -1785,6 +1788,76 @@ const RLIMIT_RESOURCES: &Table = table![
 /// `[gs]etrlimit`/`prlimit64` resource: `RLIMIT_NOFILE`.
 pub fn rlimit_resource(v: u64) -> Value<'static> {
     xval(lo32(v), RLIMIT_RESOURCES, "RLIMIT_???")
+}
+
+const PRIO_WHICH: &Table = table![libc::PRIO_PROCESS, libc::PRIO_PGRP, libc::PRIO_USER];
+
+/// getpriority's and setpriority's `which`: `PRIO_PROCESS`.
+pub fn prio_which(v: u64) -> Value<'static> {
+    xval(lo32(v), PRIO_WHICH, "PRIO_???")
+}
+
+const STATFS_FLAGS: &Table = table![
+    uapi::ST_VALID,
+    libc::ST_RDONLY,
+    libc::ST_NOSUID,
+    libc::ST_NODEV,
+    libc::ST_NOEXEC,
+    libc::ST_SYNCHRONOUS,
+    libc::ST_MANDLOCK,
+    libc::ST_WRITE,
+    libc::ST_APPEND,
+    libc::ST_IMMUTABLE,
+    libc::ST_NOATIME,
+    libc::ST_NODIRATIME,
+    libc::ST_RELATIME,
+    uapi::ST_NOSYMFOLLOW,
+];
+
+/// statfs's `f_flags`: `ST_VALID|ST_RDONLY|ST_RELATIME`.
+pub fn statfs_flags(v: u64) -> Value<'static> {
+    flags(v, STATFS_FLAGS, "ST_???")
+}
+
+/// Filesystem magic numbers (statfs's `f_type`). ext2, ext3 and ext4 share
+/// one, which strace names `EXT2_SUPER_MAGIC`.
+const FS_MAGICS: &Table = table![
+    libc::EXT2_SUPER_MAGIC,
+    libc::TMPFS_MAGIC,
+    libc::PROC_SUPER_MAGIC,
+    libc::SYSFS_MAGIC,
+    libc::BTRFS_SUPER_MAGIC,
+    libc::XFS_SUPER_MAGIC,
+    libc::OVERLAYFS_SUPER_MAGIC,
+    libc::NFS_SUPER_MAGIC,
+    libc::CGROUP_SUPER_MAGIC,
+    libc::CGROUP2_SUPER_MAGIC,
+    libc::DEVPTS_SUPER_MAGIC,
+    libc::DEBUGFS_MAGIC,
+    libc::TRACEFS_MAGIC,
+    libc::SECURITYFS_MAGIC,
+    libc::BPF_FS_MAGIC,
+    libc::FUSE_SUPER_MAGIC,
+    libc::HUGETLBFS_MAGIC,
+    libc::NSFS_MAGIC,
+    libc::ISOFS_SUPER_MAGIC,
+    libc::MSDOS_SUPER_MAGIC,
+    libc::F2FS_SUPER_MAGIC,
+    libc::BCACHEFS_SUPER_MAGIC,
+    libc::SMB_SUPER_MAGIC,
+    libc::AUTOFS_SUPER_MAGIC,
+    libc::CRAMFS_MAGIC,
+    libc::UDF_SUPER_MAGIC,
+    libc::REISERFS_SUPER_MAGIC,
+    libc::SELINUX_MAGIC,
+];
+
+/// statfs's `f_type`: `EXT2_SUPER_MAGIC`, `TMPFS_MAGIC`; others in hex.
+pub fn fs_magic(v: u64) -> Value<'static> {
+    match lookup(v, FS_MAGICS) {
+        Some(name) => Value::Sym(name),
+        None => Value::Hex(v),
+    }
 }
 
 const CLOCKS: &Table = table![

@@ -25,6 +25,7 @@ unsafe impl Plain for libc::statx {}
 unsafe impl Plain for libc::timespec {}
 unsafe impl Plain for libc::timeval {}
 unsafe impl Plain for libc::sysinfo {}
+unsafe impl Plain for libc::statfs {}
 unsafe impl Plain for libc::rlimit64 {}
 unsafe impl Plain for libc::pollfd {}
 unsafe impl Plain for libc::epoll_event {}
@@ -400,6 +401,47 @@ pub fn timespec(b: &[u8]) -> Value<'_> {
         ]),
         None => short("struct timespec"),
     }
+}
+
+/// `struct statfs`: `{f_type=EXT2_SUPER_MAGIC, f_bsize=4096, f_blocks=...,
+/// f_fsid={val=[0xd12f7c6f, 0xd05f5a02]}, f_namelen=255, f_frsize=4096,
+/// f_flags=ST_VALID|ST_RELATIME}`.
+pub fn statfs(b: &[u8]) -> Value<'_> {
+    let Some(s) = read::<libc::statfs>(b) else {
+        return short("struct statfs");
+    };
+    // fsid_t's two ints are private in `libc`, and its struct calls
+    // f_flags a spare word (the one after f_frsize): read from the bytes.
+    let word = |at: usize, n: usize| -> u64 {
+        let mut v = [0u8; 8];
+        v[..n].copy_from_slice(&b[at..at + n]);
+        u64::from_ne_bytes(v)
+    };
+    let fsid = offset_of!(libc::statfs, f_fsid);
+    let val = (0..2).map(|k| Value::Hex(word(fsid + 4 * k, 4))).collect();
+    let f_flags = word(offset_of!(libc::statfs, f_frsize) + 8, 8);
+    Value::record(vec![
+        ("f_type", consts::fs_magic(s.f_type as u64)),
+        ("f_bsize", Value::Int(s.f_bsize)),
+        ("f_blocks", Value::UInt(s.f_blocks)),
+        ("f_bfree", Value::UInt(s.f_bfree)),
+        ("f_bavail", Value::UInt(s.f_bavail)),
+        ("f_files", Value::UInt(s.f_files)),
+        ("f_ffree", Value::UInt(s.f_ffree)),
+        (
+            "f_fsid",
+            Value::record(vec![(
+                "val",
+                Value::Array {
+                    items: val,
+                    more: false,
+                },
+            )]),
+        ),
+        ("f_namelen", Value::Int(s.f_namelen)),
+        ("f_frsize", Value::Int(s.f_frsize)),
+        ("f_flags", consts::statfs_flags(f_flags)),
+    ])
 }
 
 /// `struct sysinfo`: `{uptime=10205, loads=[101312, 90496, 81152], totalram=..., ...}`.
@@ -1060,6 +1102,42 @@ mod tests {
             "{ru_utime={tv_sec=1, tv_usec=2}, ru_stime={tv_sec=0, tv_usec=30468}, ...}"
         );
         assert_eq!(rusage(&b[..20]), text("<short struct rusage>"));
+    }
+
+    #[test]
+    fn statfs_like_strace() {
+        // SAFETY: an all-zero statfs is valid.
+        let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+        st.f_type = libc::EXT4_SUPER_MAGIC;
+        st.f_bsize = 4096;
+        st.f_blocks = 100;
+        st.f_bfree = 40;
+        st.f_bavail = 30;
+        st.f_files = 64;
+        st.f_ffree = 60;
+        st.f_namelen = 255;
+        st.f_frsize = 4096;
+        let mut b = part_of(&st, Part::whole(size_of::<libc::statfs>()));
+        let fsid = offset_of!(libc::statfs, f_fsid);
+        b[fsid..fsid + 4].copy_from_slice(&0xd12f_7c6fu32.to_ne_bytes());
+        let flags = offset_of!(libc::statfs, f_frsize) + 8;
+        // ST_VALID | ST_RDONLY | ST_RELATIME
+        b[flags..flags + 8].copy_from_slice(&0x1021u64.to_ne_bytes());
+        let mut out = Vec::new();
+        crate::decode::render::text(&statfs(&b), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{f_type=EXT2_SUPER_MAGIC, f_bsize=4096, f_blocks=100, f_bfree=40, f_bavail=30, \
+             f_files=64, f_ffree=60, f_fsid={val=[0xd12f7c6f, 0]}, f_namelen=255, \
+             f_frsize=4096, f_flags=ST_VALID|ST_RDONLY|ST_RELATIME}"
+        );
+        // An unknown filesystem in hex; a short buffer marked.
+        let magic = offset_of!(libc::statfs, f_type);
+        b[magic..magic + 8].copy_from_slice(&0x1234_5678u64.to_ne_bytes());
+        let mut out = Vec::new();
+        crate::decode::render::text(&statfs(&b), &mut out);
+        assert!(out.starts_with(b"{f_type=0x12345678, "));
+        assert_eq!(statfs(&b[..100]), text("<short struct statfs>"));
     }
 
     #[test]

@@ -221,6 +221,7 @@ const KSIGACTION: Part = Part::whole(32);
 const KSIGSET: Part = Part::whole(8);
 const RUSAGE: Part = structs::RUSAGE_SHOWN;
 const SYSINFO: Part = Part::whole(std::mem::size_of::<libc::sysinfo>());
+const STATFS: Part = Part::whole(std::mem::size_of::<libc::statfs>());
 /// What [`utsname`] shows: sysname and nodename.
 const UTSNAME: Part = Part::whole(2 * UTS_FIELD);
 /// Two ints (pipe, socketpair) and one (a wait status).
@@ -320,8 +321,8 @@ pub static SPECS: &[Spec] = &[
     spec("mknod", &[Path, Reg(consts::mode_with_type), Hex]),
     spec("mknodat", &[Dirfd, Path, Reg(consts::mode_with_type), Hex]),
     spec("gettimeofday", &[Out(TIMEVAL, structs::timeval), Ptr]),
-    spec("statfs", &[Path, Ptr]),
-    spec("fstatfs", &[Fd, Ptr]),
+    spec("statfs", &[Path, Out(STATFS, structs::statfs)]),
+    spec("fstatfs", &[Fd, Out(STATFS, structs::statfs)]),
     spec("fsync", &[Fd]),
     spec("fdatasync", &[Fd]),
     spec("flock", &[Fd, Int]),
@@ -396,6 +397,8 @@ pub static SPECS: &[Spec] = &[
         "setrlimit",
         &[Reg(consts::rlimit_resource), In(RLIMIT, structs::rlimit)],
     ),
+    spec("getpriority", &[Reg(consts::prio_which), Int]),
+    spec("setpriority", &[Reg(consts::prio_which), Int, Int]),
     spec("unshare", &[Reg(consts::namespace_flags)]),
     spec("setns", &[Fd, Reg(consts::namespace_flags)]),
     spec("setuid", &[Int]),
