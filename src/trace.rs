@@ -322,6 +322,7 @@ fn report(
         exits: counts.exits,
         lost: rstats.order.lost,
         kernel_lost: rstats.kernel.lost,
+        hidden: counts.hidden,
         kernel_events: rstats.kernel.next_seq,
         late: rstats.order.late,
         malformed: counts.malformed + rstats.order.malformed,
@@ -405,6 +406,16 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         features.pidfd_thread = false;
         features.bpf_loop = false;
     }
+    // -y under a selection: the kernel also traces what keeps the
+    // descriptor tables right; only the selection is shown.
+    let (selection, shown) = match args.decode_fds {
+        true => {
+            let traced = selection.union(&fds::tracked());
+            let shown = (traced != selection).then_some(selection);
+            (traced, shown)
+        }
+        false => (selection, None),
+    };
     let cfg = config(&args, &target, &selection, ring_bytes, features);
     let mut objects: loader::Slots = [MaybeUninit::uninit(), MaybeUninit::uninit()];
     let loader::Loaded { skel, cache_writer } =
@@ -448,7 +459,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     // SAFETY: the skeleton (and so its .bss mapping) outlives `reader`.
     let counters = unsafe { Counters::new(bss) };
     let watched = loader::handle(&skel.maps.watched)?;
-    let sink = Annotate::new(pipeline.sink(), tracker);
+    let sink = Annotate::new(pipeline.sink(), tracker, shown);
     let mut reader = Reader::new(ring, counters, sink, waker.clone())?;
     let mut reaper = None;
     if let Some(child) = held {

@@ -163,6 +163,39 @@ fn summary_in_json_is_one_event() {
 }
 
 #[test]
+fn descriptor_names_under_a_syscall_selection() {
+    // cat has read and exited long before the tracer could look in /proc:
+    // the name comes from the openat the kernel traced for -y.
+    let stats_dir = TempDir::new("ysel");
+    let path = stats_dir.join("s.json");
+    let run = trace_cmd(
+        &["-y", "-e", "read", "--stats-file", path.to_str().unwrap()],
+        &["/bin/sh", "-c", "cat /etc/hostname >/dev/null"],
+    );
+    run.assert_code(0);
+    let ev = run.events();
+    assert!(
+        ev.syscalls().iter().all(|e| e["syscall"] == "read"),
+        "only the selection is shown: {:?}",
+        ev.syscalls()
+    );
+    let read = ev
+        .named("read")
+        .into_iter()
+        .find(|e| e["fd_paths"]["fd"] == "/etc/hostname");
+    assert!(
+        read.is_some(),
+        "no read named /etc/hostname: {:?}",
+        ev.syscalls()
+    );
+    let st: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let n = |k: &str| st[k].as_u64().unwrap();
+    assert!(n("hidden") > 0, "{st}");
+    assert_eq!(n("events") + n("lost") + n("hidden"), n("kernel_events"));
+    assert!(run.stderr.contains("not shown"), "{}", run.stderr);
+}
+
+#[test]
 fn descriptors_and_relative_paths_with_y() {
     let fx = Fixture::build("known");
     let run = trace_cmd(&["-y"], &[fx.path(), "1"]);

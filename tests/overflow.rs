@@ -144,6 +144,7 @@ fn stats_file_has_every_documented_key() {
         "lost",
         "kernel_lost",
         "kernel_events",
+        "hidden",
         "late",
         "malformed",
         "watch_map_full",

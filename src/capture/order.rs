@@ -22,8 +22,17 @@ pub const GAP_TIMEOUT: Duration = Duration::from_millis(50);
 /// One element of a batch: a record (bytes in `Batch::data`) or a declared loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Item {
-    Record { start: u32, len: u32 },
-    Lost { first_seq: u64, count: u64 },
+    Record {
+        start: u32,
+        len: u32,
+    },
+    Lost {
+        first_seq: u64,
+        count: u64,
+    },
+    /// A record the -y tracker needed but the syscall selection leaves out
+    /// (see `enrich::Annotate`): counted, not shown.
+    Hidden,
 }
 
 /// Consecutive items in sequence order; `index` orders batches.
@@ -275,6 +284,7 @@ mod tests {
                         out.push(record_seq(b.record(start, len)).unwrap().to_string())
                     }
                     Item::Lost { first_seq, count } => out.push(format!("L{first_seq}+{count}")),
+                    Item::Hidden => out.push("H".into()),
                 }
             }
         }

@@ -75,7 +75,6 @@ impl Selection {
     }
 
     /// Whether syscall `nr` is selected.
-    #[cfg(test)]
     pub fn contains(&self, nr: u32) -> bool {
         match usize::try_from(nr) {
             Ok(nr) if nr < SELECTION_BITS => self.bits[nr / 64] & (1 << (nr % 64)) != 0,
@@ -86,6 +85,15 @@ impl Selection {
     /// The bitmap for the kernel: syscall `nr` is bit `nr % 64` of word `nr / 64`.
     pub fn words(&self) -> [u64; SELECTION_WORDS] {
         self.bits
+    }
+
+    /// The syscalls in either selection.
+    pub fn union(&self, other: &Selection) -> Selection {
+        let mut bits = self.bits;
+        for (a, b) in bits.iter_mut().zip(other.bits) {
+            *a |= b;
+        }
+        Selection { bits }
     }
 
     /// Number of selected syscall numbers.

@@ -9,8 +9,9 @@ use foldhash::HashMap;
 use std::sync::Arc;
 
 use super::Notes;
+use crate::decode::syscalls::{self, Selection};
 use crate::decode::table::{self, Dec};
-use crate::decode::{self, structs, syscalls, Captures, Event};
+use crate::decode::{self, structs, Captures, Event};
 use crate::decode::{CAP_BUF, CAP_ENTRY, CAP_EXEC, CAP_FIXED, CAP_INO, CAP_STR};
 use crate::kernel::types;
 
@@ -441,6 +442,18 @@ impl Tracker {
             }
         }
     }
+}
+
+/// The calls [`Tracker`] keeps its tables by (`?`: not on every
+/// architecture). Under a syscall selection, -y has the kernel trace these
+/// too, so that a descriptor's name is known however short-lived its process.
+const TRACKED: &str = "?open,?creat,openat,openat2,close,close_range,dup,?dup2,dup3,fcntl,?pipe,\
+    pipe2,socketpair,socket,accept,accept4,?epoll_create,epoll_create1,eventfd2,timerfd_create,\
+    memfd_create,inotify_init1,signalfd4,pidfd_open,userfaultfd,perf_event_open,chdir,fchdir";
+
+/// The syscalls the tracker needs to see.
+pub fn tracked() -> Selection {
+    Selection::parse(TRACKED).expect("the tracked syscalls are valid names")
 }
 
 /// Calls whose return value is a new descriptor.

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::capture::order::{Batch, BatchSink, Item};
-use crate::decode;
+use crate::decode::{self, syscalls::Selection, Event};
 
 /// What the stream's history adds to one event.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -40,9 +40,15 @@ impl Notes {
 /// Sits between the orderer and the workers: sees every batch in sequence
 /// order, keeps the descriptor tables, and attaches notes to the batch.
 /// Without a tracker (no -y) it only passes batches on.
+///
+/// Under a syscall selection, the kernel also traces the calls the tracker
+/// needs ([`fds::tracked`]); `shown` is the user's selection, and records of
+/// the other calls leave here as [`Item::Hidden`] once the tracker has seen
+/// them.
 pub struct Annotate<S: BatchSink> {
     inner: S,
     tracker: Option<fds::Tracker>,
+    shown: Option<Selection>,
     /// Notes of batches that came back, emptied, for reuse (their vectors
     /// keep their allocations). Boxed as batches hold them, so reusing one
     /// reuses its box too.
@@ -54,10 +60,11 @@ pub struct Annotate<S: BatchSink> {
 const SPARE_NOTES: usize = 1 << 14;
 
 impl<S: BatchSink> Annotate<S> {
-    pub fn new(inner: S, tracker: Option<fds::Tracker>) -> Self {
+    pub fn new(inner: S, tracker: Option<fds::Tracker>, shown: Option<Selection>) -> Self {
         Annotate {
             inner,
             tracker,
+            shown,
             spare: Vec::new(),
         }
     }
@@ -85,6 +92,13 @@ impl<S: BatchSink> BatchSink for Annotate<S> {
             if let Item::Record { start, len } = batch.items[k] {
                 if let Ok(ev) = decode::decode(batch.record(start, len)) {
                     tracker.event_into(&ev, &mut note);
+                    if let (Some(shown), Event::Syscall(e, _)) = (&self.shown, &ev) {
+                        if !shown.contains(e.nr) {
+                            batch.items[k] = Item::Hidden;
+                            note.fds.clear();
+                            note.abs.clear();
+                        }
+                    }
                 }
             }
             if note.is_empty() {

@@ -15,6 +15,8 @@ pub struct Counts {
     pub exits: u64,
     pub malformed: u64,
     pub lost_records: u64,
+    /// Calls traced only for -y's descriptor tables, not shown.
+    pub hidden: u64,
     pub calls: Vec<u64>,
     pub errors: Vec<u64>,
     /// Time spent in each syscall (entry to exit), ns.
@@ -30,6 +32,7 @@ impl Default for Counts {
             exits: 0,
             malformed: 0,
             lost_records: 0,
+            hidden: 0,
             calls: vec![0; SELECTION_BITS],
             errors: vec![0; SELECTION_BITS],
             time_ns: vec![0; SELECTION_BITS],
@@ -63,6 +66,7 @@ impl Counts {
         self.exits += other.exits;
         self.malformed += other.malformed;
         self.lost_records += other.lost_records;
+        self.hidden += other.hidden;
         for (a, b) in self.calls.iter_mut().zip(&other.calls) {
             *a += b;
         }
@@ -100,7 +104,10 @@ pub struct Stats {
     pub lost: u64,
     /// The kernel's count of failed ring-buffer reservations.
     pub kernel_lost: u64,
-    /// Sequence numbers the kernel handed out (= events + lost).
+    /// Calls traced only to keep -y's descriptor tables under a syscall
+    /// selection: their sequence numbers are not in the stream.
+    pub hidden: u64,
+    /// Sequence numbers the kernel handed out (= events + lost + hidden).
     pub kernel_events: u64,
     /// Records that arrived after their hole had been declared lost.
     pub late: u64,
@@ -185,6 +192,14 @@ impl Stats {
                 String::new()
             }
         )?;
+        if self.hidden > 0 {
+            writeln!(
+                w,
+                "ai-forensics: {} calls outside the selection traced for -y's descriptor \
+                 tables, not shown (their sequence numbers are skipped)",
+                self.hidden
+            )?;
+        }
         writeln!(
             w,
             "ai-forensics: consumer woke {} times by the kernel, {} by its timer; \

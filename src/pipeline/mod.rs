@@ -76,6 +76,7 @@ pub fn format_batch(fmt: &mut Formatter, batch: &Batch, counts: &mut Counts, out
                 counts.lost_records += 1;
                 fmt.lost(first_seq, count, out);
             }
+            Item::Hidden => counts.hidden += 1,
         }
     }
 }
