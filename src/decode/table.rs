@@ -1835,17 +1835,17 @@ mod tests {
         );
     }
 
+    /// What a plan asks of the kernel for syscall `name`, each ask seen through `f`.
+    fn asks<T, U>(plan: &[(u32, Vec<T>)], name: &str, f: impl Fn(&T) -> U) -> Option<Vec<U>> {
+        let nr = syscalls::number(name).unwrap();
+        let (_, asks) = plan.iter().find(|(n, _)| *n == nr)?;
+        Some(asks.iter().map(f).collect())
+    }
+
     #[test]
     fn new_descriptors_ask_for_their_inodes() {
         let plan = plan();
-        let of = |name: &str| {
-            let nr = syscalls::number(name).unwrap();
-            plan.iter().find(|(n, _)| *n == nr).map(|(_, caps)| {
-                caps.iter()
-                    .map(|c| (c.kind, c.arg, c.len_arg == LEN_RET))
-                    .collect::<Vec<_>>()
-            })
-        };
+        let of = |name| asks(&plan, name, |c| (c.kind, c.arg, c.len_arg == LEN_RET));
         assert_eq!(of("socket"), Some(vec![(CAP_INO, 0, true)]));
         assert_eq!(
             of("pipe2"),
@@ -1865,15 +1865,7 @@ mod tests {
     #[test]
     fn entry_plan_reads_what_calls_rewrite() {
         let plan = entry_plan();
-        let of = |name: &str| {
-            let nr = syscalls::number(name).unwrap();
-            plan.iter().find(|(n, _)| *n == nr).map(|(_, reads)| {
-                reads
-                    .iter()
-                    .map(|s| (s.arg, s.size, s.skip))
-                    .collect::<Vec<_>>()
-            })
-        };
+        let of = |name| asks(&plan, name, |s| (s.arg, s.size, s.skip));
         assert_eq!(of("getsockname"), Some(vec![(2, 4, 0)]));
         assert_eq!(of("accept4"), Some(vec![(2, 4, 0)]));
         assert_eq!(of("recvfrom"), Some(vec![(5, 4, 0)]));
