@@ -39,6 +39,7 @@ const EXACT: &[&str] = &[
     "getcwd",
     "getpriority",
     "getdents64",
+    "getgroups",
     "getpeername",
     "getrandom",
     "getrusage",
@@ -72,6 +73,7 @@ const EXACT: &[&str] = &[
     "sendfile",
     "sendmsg",
     "set_robust_list",
+    "setgroups",
     "set_tid_address",
     "setpriority",
     "setsockopt",
@@ -181,6 +183,7 @@ try:
 except OSError:
     pass
 os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0))
+os.setgroups(os.getgroups())
 os.getcwd()
 os.unlink(os.path.join(d, "link"))
 os.unlink(p + ".old")

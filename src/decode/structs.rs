@@ -685,6 +685,15 @@ pub fn int_array(b: &[u8]) -> Value<'_> {
     })
 }
 
+/// An array of unsigned ints (`gid_t`): `[0, 4]`.
+pub fn uint_array(b: &[u8]) -> Value<'_> {
+    array(b, 4, "unsigned int", |c| {
+        Some(Value::UInt(u64::from(u32::from_ne_bytes(
+            c.try_into().ok()?,
+        ))))
+    })
+}
+
 /// An array of 64-bit ints (`loff_t`): `[4096]`.
 pub fn long_array(b: &[u8]) -> Value<'_> {
     array(b, 8, "long", |c| {

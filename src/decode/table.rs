@@ -222,6 +222,7 @@ const KSIGSET: Part = Part::whole(8);
 const RUSAGE: Part = structs::RUSAGE_SHOWN;
 const SYSINFO: Part = Part::whole(std::mem::size_of::<libc::sysinfo>());
 const STATFS: Part = Part::whole(std::mem::size_of::<libc::statfs>());
+const GID: u8 = std::mem::size_of::<libc::gid_t>() as u8;
 /// What [`utsname`] shows: sysname and nodename.
 const UTSNAME: Part = Part::whole(2 * UTS_FIELD);
 /// Two ints (pipe, socketpair) and one (a wait status).
@@ -396,6 +397,14 @@ pub static SPECS: &[Spec] = &[
     spec(
         "setrlimit",
         &[Reg(consts::rlimit_resource), In(RLIMIT, structs::rlimit)],
+    ),
+    spec(
+        "getgroups",
+        &[Int, ArrOut(Len::Ret, GID, structs::uint_array)],
+    ),
+    spec(
+        "setgroups",
+        &[Int, ArrIn(Len::Arg(0), GID, structs::uint_array)],
     ),
     spec("getpriority", &[Reg(consts::prio_which), Int]),
     spec("setpriority", &[Reg(consts::prio_which), Int, Int]),
@@ -968,6 +977,8 @@ fn bytes_value<'a>(
 /// A captured struct through its decoder; the pointer when none was read.
 fn mem_value<'a>(call: &Call<'a>, i: usize, c: Option<Captured<'a>>, f: MemFn) -> Value<'a> {
     match c {
+        // An empty read of a NULL array (getgroups(0, NULL)) is no array.
+        _ if call.arg(i) == 0 => Value::Ptr(0),
         Some(c) if !c.fault() => f(c.data),
         Some(_) if call.arg(i) != 0 => Value::Unreadable(call.arg(i)),
         _ => ptr_or_null(call.arg(i)),
@@ -1791,6 +1802,26 @@ mod tests {
         let mut out = Vec::new();
         super::super::render::json(&before_after(128, Value::Int(2)), &mut out);
         assert_eq!(out, br#"{"in":128,"out":2}"#);
+    }
+
+    #[test]
+    fn group_lists_and_null_arrays() {
+        let empty = records(&[(1, CAP_BUF, 0, b"")]);
+        assert_eq!(
+            text_of("getgroups", [0, 0, 0, 0, 0, 0], 0, &empty),
+            "0, NULL"
+        );
+        assert_eq!(
+            text_of("getgroups", [8, 0x1000, 0, 0, 0, 0], 0, &empty),
+            "8, []"
+        );
+        let mut gids = 0u32.to_ne_bytes().to_vec();
+        gids.extend(u32::MAX.to_ne_bytes());
+        let two = records(&[(1, CAP_BUF, 0, &gids)]);
+        assert_eq!(
+            text_of("setgroups", [2, 0x1000, 0, 0, 0, 0], 0, &two),
+            "2, [0, 4294967295]"
+        );
     }
 
     #[test]
