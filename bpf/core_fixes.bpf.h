@@ -27,6 +27,7 @@ struct aif_syscall_regs {
 #define SYSCALL_ARG4(regs) (AIF_REGS(regs)->r10)
 #define SYSCALL_ARG5(regs) (AIF_REGS(regs)->r8)
 #define SYSCALL_ARG6(regs) (AIF_REGS(regs)->r9)
+#define SYSCALL_SP(regs) (AIF_REGS(regs)->sp)
 #elif defined(__TARGET_ARCH_arm64)
 struct aif_syscall_regs {
 	__u64 regs[31];
@@ -42,6 +43,7 @@ struct aif_syscall_regs {
 #define SYSCALL_ARG4(regs) (AIF_REGS(regs)->regs[3])
 #define SYSCALL_ARG5(regs) (AIF_REGS(regs)->regs[4])
 #define SYSCALL_ARG6(regs) (AIF_REGS(regs)->regs[5])
+#define SYSCALL_SP(regs) (AIF_REGS(regs)->sp)
 #else
 #error "unsupported architecture: add its syscall registers here"
 #endif

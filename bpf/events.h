@@ -133,8 +133,11 @@ struct capture_spec {
  * most AIF_ENTRY_READ_MAX bytes. */
 #define AIF_ENTRY_READS 4
 #define AIF_ENTRY_READ_MAX 16
+/* entry_read_spec.arg: the user stack pointer, not an argument (the signal
+ * frame rt_sigreturn restores). */
+#define AIF_ENTRY_ARG_SP 6
 struct entry_read_spec {
-	__u8 arg; /* the argument holding the pointer, 0..5 */
+	__u8 arg; /* the argument holding the pointer, 0..5, or AIF_ENTRY_ARG_SP */
 	__u8 size; /* bytes; 0: this read and the ones after it are unused */
 	__u16 skip; /* bytes past the pointer (a field of a struct) */
 };
@@ -147,6 +150,7 @@ enum capture_limits {
 	CAP_ENTRY_READS = AIF_ENTRY_READS,
 	CAP_ENTRY_READ_MAX = AIF_ENTRY_READ_MAX,
 	CAP_PLAN_MAX = AIF_CAPTURES,
+	CAP_ENTRY_ARG_SP = AIF_ENTRY_ARG_SP,
 };
 
 /* Flags of one captured value. */

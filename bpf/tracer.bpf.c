@@ -942,7 +942,8 @@ static __always_inline __u32 entry_size(const struct entry_read_spec *spec)
 }
 
 /* entry_reads[nr] into st->entry_mem, at the call's entry. */
-static __always_inline void read_entry(struct inflight *st, __u32 nr)
+static __always_inline void read_entry(struct inflight *st, __u32 nr,
+				       __u64 sp)
 {
 	__u32 ok = 0;
 
@@ -954,7 +955,8 @@ static __always_inline void read_entry(struct inflight *st, __u32 nr)
 
 		if (!size)
 			break;
-		ptr = (const void *)st->args[spec.arg & 7];
+		ptr = (const void *)(spec.arg == AIF_ENTRY_ARG_SP ?
+					     sp : st->args[spec.arg & 7]);
 		if (ptr && !bpf_probe_read_user(st->entry_mem[k], size,
 						ptr + spec.skip))
 			ok |= 1U << k;
@@ -1078,7 +1080,7 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	st->args[5] = SYSCALL_ARG6(regs);
 	/* Memory the call may rewrite: read now, shown beside its new value. */
 	if (capture_enabled && id < AIF_SYSCALL_BITS && entry_reads[id][0].size)
-		read_entry(st, id);
+		read_entry(st, id, SYSCALL_SP(regs));
 	st->active = 1;
 	/* Last, so the clock read is as close to the call as possible. */
 	st->ts_ns = bpf_ktime_get_boot_ns();
@@ -1104,7 +1106,8 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	now = bpf_ktime_get_boot_ns();
 	st->active = 0;
 	if (capture_enabled && st->nr < AIF_SYSCALL_BITS &&
-	    capture_plan[st->nr][0].kind != CAP_NONE)
+	    (capture_plan[st->nr][0].kind != CAP_NONE ||
+	     entry_reads[st->nr][0].size))
 		emit_captured(st, ret, now - st->ts_ns);
 	else
 		emit_syscall(st->nr, st->args, st->ts_ns, ret, now - st->ts_ns, 0);

@@ -47,6 +47,8 @@ pub const CAP_MSG_NAME: u8 = types::capture_kind::CAP_MSG_NAME.0 as u8;
 pub const CAP_DIRENTS: u8 = types::capture_kind::CAP_DIRENTS.0 as u8;
 pub const CAP_ENTRY: u8 = types::capture_kind::CAP_ENTRY.0 as u8;
 pub const CAP_INO: u8 = types::capture_kind::CAP_INO.0 as u8;
+/// The `arg` of a CAP_ENTRY read at the user stack pointer.
+pub const CAP_ENTRY_ARG_SP: u8 = types::capture_limits::CAP_ENTRY_ARG_SP.0 as u8;
 /// Most bytes of one CAP_ENTRY capture.
 pub const CAP_ENTRY_READ_MAX: usize = types::capture_limits::CAP_ENTRY_READ_MAX.0 as usize;
 /// Bytes per argv string slot of a CAP_STRV capture.

@@ -12,11 +12,12 @@ use std::sync::OnceLock;
 use super::structs::Part;
 use super::value::Value;
 use super::{consts, structs, syscalls, Captured, Captures};
-use super::{CAP_BUF, CAP_COUNT, CAP_EXEC, CAP_FIXED, CAP_STR, CAP_STRV, CAP_STRV_SLOT};
+use super::{CAP_BUF, CAP_COUNT, CAP_ENTRY_ARG_SP, CAP_EXEC, CAP_FIXED, CAP_STR};
 use super::{
     CAP_DIRENTS, CAP_ENTRY, CAP_ENTRY_READ_MAX, CAP_INO, CAP_IOV, CAP_IOV_DATA, CAP_MSG,
     CAP_MSG_NAME,
 };
+use super::{CAP_STRV, CAP_STRV_SLOT};
 use crate::kernel::types;
 
 /// Where a buffer's length comes from.
@@ -137,6 +138,10 @@ pub enum Ret {
     Extra(for<'a> fn(&Call<'a>) -> Option<Value<'a>>),
     /// Hex plus a decoded part (`= 0x8002 (flags O_RDWR|O_LARGEFILE)`).
     HexExtra(for<'a> fn(&Call<'a>) -> Option<Value<'a>>),
+    /// rt_sigreturn's: the restored code's, in decimal. The kernel reads
+    /// the signal mask the frame restores at entry, shown as the call's
+    /// argument (`rt_sigreturn({mask=[]})`).
+    SigReturn,
     /// Decided per call (fcntl: by command).
     Ctx(fn(&Call<'_>) -> Ret),
 }
@@ -406,6 +411,13 @@ pub static SPECS: &[Spec] = &[
         "setgroups",
         &[Int, ArrIn(Len::Arg(0), GID, structs::uint_array)],
     ),
+    Spec {
+        name: "rt_sigreturn",
+        args: &[],
+        ret: Ret::SigReturn,
+        custom: Some(sigreturn_frame),
+        named: false,
+    },
     spec("getpriority", &[Reg(consts::prio_which), Int]),
     spec("setpriority", &[Reg(consts::prio_which), Int, Int]),
     spec("unshare", &[Reg(consts::namespace_flags)]),
@@ -821,8 +833,37 @@ pub fn entry_plan() -> Vec<(u32, Vec<types::entry_read_spec>)> {
                 skip: part.skip,
             })
         },
-        |_| None,
+        |ret| match (ret, SIGFRAME_MASK) {
+            (Ret::SigReturn, Some(skip)) => Some(types::entry_read_spec {
+                arg: CAP_ENTRY_ARG_SP,
+                size: KSIGSET.size as u8,
+                skip,
+            }),
+            _ => None,
+        },
     )
+}
+
+/// Where rt_sigreturn finds the signal mask it restores, in bytes past the
+/// user stack pointer at its entry. On x86_64 `struct rt_sigframe` starts 8
+/// bytes below it (sys_rt_sigreturn) with an 8-byte return address, so
+/// `struct ucontext` starts at the stack pointer; its uc_sigmask follows
+/// uc_flags, uc_link, uc_stack (24 bytes) and uc_mcontext (`struct
+/// sigcontext`, 256 bytes).
+#[cfg(target_arch = "x86_64")]
+const SIGFRAME_MASK: Option<u16> = Some(8 + 8 + 24 + 256);
+#[cfg(not(target_arch = "x86_64"))]
+const SIGFRAME_MASK: Option<u16> = None;
+
+/// rt_sigreturn's frame as strace shows it: `{mask=[INT]}`.
+fn sigreturn_frame<'a>(call: &Call<'a>) -> Vec<(&'static str, Value<'a>)> {
+    match call.captures.get(CAP_ENTRY_ARG_SP, CAP_ENTRY) {
+        Some(c) if !c.fault() => vec![(
+            "frame",
+            Value::record(vec![("mask", structs::sigset(c.data))]),
+        )],
+        _ => Vec::new(),
+    }
 }
 
 // ---------------------------------------------------------------- decoding
@@ -1259,7 +1300,7 @@ impl<'c, 'a> Decoding<'c, 'a> {
             ret = f(call);
         }
         let (hex, extra) = match ret {
-            Ret::Int | Ret::NewFd | Ret::Ctx(_) => (false, None),
+            Ret::Int | Ret::NewFd | Ret::SigReturn | Ret::Ctx(_) => (false, None),
             Ret::Addr => (true, None),
             Ret::Extra(f) => (false, call.ok().then(|| f(call)).flatten()),
             Ret::HexExtra(f) => (true, call.ok().then(|| f(call)).flatten()),
@@ -1802,6 +1843,18 @@ mod tests {
         let mut out = Vec::new();
         super::super::render::json(&before_after(128, Value::Int(2)), &mut out);
         assert_eq!(out, br#"{"in":128,"out":2}"#);
+    }
+
+    #[test]
+    fn the_mask_rt_sigreturn_restores() {
+        let plan = entry_plan();
+        let read = asks(&plan, "rt_sigreturn", |s| (s.arg, s.size, s.skip));
+        assert_eq!(read, Some(vec![(CAP_ENTRY_ARG_SP, 8, 296)]));
+        let usr2 = 1u64 << (libc::SIGUSR2 - 1);
+        let raw = records(&[(CAP_ENTRY_ARG_SP, CAP_ENTRY, 0, &usr2.to_ne_bytes())]);
+        assert_eq!(text_of("rt_sigreturn", [0; 6], 0, &raw), "{mask=[USR2]}");
+        let unread = records(&[(CAP_ENTRY_ARG_SP, CAP_ENTRY, CAPR_FAULT_T, b"")]);
+        assert_eq!(text_of("rt_sigreturn", [0; 6], 0, &unread), "");
     }
 
     #[test]
