@@ -25,6 +25,7 @@ use common::*;
 /// left open there, which differs between the tools.)
 const EXACT: &[&str] = &[
     "access",
+    "alarm",
     "arch_prctl",
     "bind",
     "brk",
@@ -38,11 +39,14 @@ const EXACT: &[&str] = &[
     "fcntl",
     "fstatfs",
     "getcwd",
+    "getitimer",
     "getpriority",
     "getdents64",
     "getgroups",
     "getpeername",
     "getrandom",
+    "getresgid",
+    "getresuid",
     "getrusage",
     "getsockname",
     "ioctl",
@@ -70,12 +74,14 @@ const EXACT: &[&str] = &[
     "rt_sigprocmask",
     "rt_sigreturn",
     "sched_getaffinity",
+    "sched_getscheduler",
     "sched_setaffinity",
     "select",
     "sendfile",
     "sendmsg",
     "set_robust_list",
     "setgroups",
+    "setitimer",
     "set_tid_address",
     "setpriority",
     "setsockopt",
@@ -186,6 +192,13 @@ except OSError:
     pass
 os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0))
 os.setgroups(os.getgroups())
+os.getresuid()
+os.getresgid()
+os.sched_getscheduler(0)
+import signal
+signal.alarm(0)
+signal.setitimer(signal.ITIMER_REAL, 0)
+signal.getitimer(signal.ITIMER_REAL)
 os.getcwd()
 os.unlink(os.path.join(d, "link"))
 os.unlink(p + ".old")

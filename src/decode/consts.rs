@@ -1790,6 +1790,27 @@ pub fn rlimit_resource(v: u64) -> Value<'static> {
     xval(lo32(v), RLIMIT_RESOURCES, "RLIMIT_???")
 }
 
+const ITIMERS: &Table = table![libc::ITIMER_REAL, libc::ITIMER_VIRTUAL, libc::ITIMER_PROF];
+
+/// getitimer's and setitimer's `which`: `ITIMER_REAL`.
+pub fn itimer_which(v: u64) -> Value<'static> {
+    xval(lo32(v), ITIMERS, "ITIMER_???")
+}
+
+const SCHED_POLICIES: &Table = table![
+    libc::SCHED_OTHER,
+    libc::SCHED_FIFO,
+    libc::SCHED_RR,
+    libc::SCHED_BATCH,
+    libc::SCHED_IDLE,
+    libc::SCHED_DEADLINE,
+];
+
+/// A scheduling policy: `SCHED_OTHER`.
+pub fn sched_policy(v: u64) -> Value<'static> {
+    xval(lo32(v), SCHED_POLICIES, "SCHED_???")
+}
+
 const PRIO_WHICH: &Table = table![libc::PRIO_PROCESS, libc::PRIO_PGRP, libc::PRIO_USER];
 
 /// getpriority's and setpriority's `which`: `PRIO_PROCESS`.

@@ -26,6 +26,8 @@ unsafe impl Plain for libc::timespec {}
 unsafe impl Plain for libc::timeval {}
 unsafe impl Plain for libc::sysinfo {}
 unsafe impl Plain for libc::statfs {}
+unsafe impl Plain for libc::tms {}
+unsafe impl Plain for libc::itimerval {}
 unsafe impl Plain for libc::rlimit64 {}
 unsafe impl Plain for libc::pollfd {}
 unsafe impl Plain for libc::epoll_event {}
@@ -441,6 +443,47 @@ pub fn statfs(b: &[u8]) -> Value<'_> {
         ("f_namelen", Value::Int(s.f_namelen)),
         ("f_frsize", Value::Int(s.f_frsize)),
         ("f_flags", consts::statfs_flags(f_flags)),
+    ])
+}
+
+/// `struct itimerval`: `{it_interval={tv_sec=0, tv_usec=250000}, it_value={...}}`.
+pub fn itimerval(b: &[u8]) -> Value<'_> {
+    let half = size_of::<libc::timeval>();
+    if b.len() < 2 * half {
+        return short("struct itimerval");
+    }
+    Value::record(vec![
+        ("it_interval", timeval(&b[..half])),
+        ("it_value", timeval(&b[half..2 * half])),
+    ])
+}
+
+/// `struct tms`: clock ticks, each non-zero one with its seconds as strace
+/// shows them: `{tms_utime=1 /* 0.01 s */, tms_stime=0, ...}`.
+pub fn tms(b: &[u8]) -> Value<'_> {
+    let Some(t) = read::<libc::tms>(b) else {
+        return short("struct tms");
+    };
+    // SAFETY: sysconf has no preconditions.
+    let hz = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
+        .ok()
+        .filter(|&hz| hz > 0)
+        .unwrap_or(100);
+    let ticks = |v: libc::clock_t| {
+        let n = v as u64;
+        match n {
+            0 => Value::UInt(0),
+            n => Value::Commented {
+                value: Box::new(Value::UInt(n)),
+                comment: crate::text!("{}.{:02} s", n / hz, n % hz * 100 / hz),
+            },
+        }
+    };
+    Value::record(vec![
+        ("tms_utime", ticks(t.tms_utime)),
+        ("tms_stime", ticks(t.tms_stime)),
+        ("tms_cutime", ticks(t.tms_cutime)),
+        ("tms_cstime", ticks(t.tms_cstime)),
     ])
 }
 
@@ -1111,6 +1154,34 @@ mod tests {
             "{ru_utime={tv_sec=1, tv_usec=2}, ru_stime={tv_sec=0, tv_usec=30468}, ...}"
         );
         assert_eq!(rusage(&b[..20]), text("<short struct rusage>"));
+    }
+
+    #[test]
+    fn times_and_timers() {
+        // SAFETY: an all-zero tms is valid.
+        let mut t: libc::tms = unsafe { std::mem::zeroed() };
+        t.tms_utime = 123;
+        t.tms_cstime = 7;
+        let b = part_of(&t, Part::whole(size_of::<libc::tms>()));
+        let mut out = Vec::new();
+        crate::decode::render::text(&tms(&b), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{tms_utime=123 /* 1.23 s */, tms_stime=0, tms_cutime=0, tms_cstime=7 /* 0.07 s */}"
+        );
+        let tv = |s: i64, us: i64| libc::timeval {
+            tv_sec: s,
+            tv_usec: us,
+        };
+        let mut b = part_of(&tv(0, 250000), Part::whole(16));
+        b.extend(part_of(&tv(1, 5), Part::whole(16)));
+        let mut out = Vec::new();
+        crate::decode::render::text(&itimerval(&b), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{it_interval={tv_sec=0, tv_usec=250000}, it_value={tv_sec=1, tv_usec=5}}"
+        );
+        assert_eq!(itimerval(&b[..20]), text("<short struct itimerval>"));
     }
 
     #[test]

@@ -228,6 +228,9 @@ const RUSAGE: Part = structs::RUSAGE_SHOWN;
 const SYSINFO: Part = Part::whole(std::mem::size_of::<libc::sysinfo>());
 const STATFS: Part = Part::whole(std::mem::size_of::<libc::statfs>());
 const GID: u8 = std::mem::size_of::<libc::gid_t>() as u8;
+const ID: Part = Part::whole(std::mem::size_of::<libc::uid_t>());
+const TMS: Part = Part::whole(std::mem::size_of::<libc::tms>());
+const ITIMERVAL: Part = Part::whole(std::mem::size_of::<libc::itimerval>());
 /// What [`utsname`] shows: sysname and nodename.
 const UTSNAME: Part = Part::whole(2 * UTS_FIELD);
 /// Two ints (pipe, socketpair) and one (a wait status).
@@ -418,6 +421,26 @@ pub static SPECS: &[Spec] = &[
         custom: Some(sigreturn_frame),
         named: false,
     },
+    spec("getresuid", &[Out(ID, structs::uint_array); 3]),
+    spec("getresgid", &[Out(ID, structs::uint_array); 3]),
+    spec("times", &[Out(TMS, structs::tms)]),
+    spec("alarm", &[UInt]),
+    spec(
+        "getitimer",
+        &[
+            Reg(consts::itimer_which),
+            Out(ITIMERVAL, structs::itimerval),
+        ],
+    ),
+    spec(
+        "setitimer",
+        &[
+            Reg(consts::itimer_which),
+            In(ITIMERVAL, structs::itimerval),
+            Out(ITIMERVAL, structs::itimerval),
+        ],
+    ),
+    spec_ret("sched_getscheduler", &[Int], Ret::Extra(sched_policy_ret)),
     spec("getpriority", &[Reg(consts::prio_which), Int]),
     spec("setpriority", &[Reg(consts::prio_which), Int, Int]),
     spec("unshare", &[Reg(consts::namespace_flags)]),
@@ -854,6 +877,11 @@ pub fn entry_plan() -> Vec<(u32, Vec<types::entry_read_spec>)> {
 const SIGFRAME_MASK: Option<u16> = Some(8 + 8 + 24 + 256);
 #[cfg(not(target_arch = "x86_64"))]
 const SIGFRAME_MASK: Option<u16> = None;
+
+/// sched_getscheduler's policy: `= 0 (SCHED_OTHER)`.
+fn sched_policy_ret<'a>(call: &Call<'a>) -> Option<Value<'a>> {
+    Some(consts::sched_policy(call.ret as u64))
+}
 
 /// rt_sigreturn's frame as strace shows it: `{mask=[INT]}`.
 fn sigreturn_frame<'a>(call: &Call<'a>) -> Vec<(&'static str, Value<'a>)> {
