@@ -737,6 +737,9 @@ fn fixed(arg: usize, part: Part, flags: u8) -> types::capture_spec {
     c
 }
 
+/// The argument a returned descriptor's inode is filed under (CAP_INO).
+pub const RETURNED_FD: u8 = 0;
+
 /// The inode numbers of new descriptors: the return value's, or the two
 /// the call wrote at argument `arg`.
 fn new_fds(arg: usize, returned: bool) -> types::capture_spec {
@@ -830,7 +833,7 @@ fn per_syscall<T, I: IntoIterator<Item = T>>(
 /// The kernel's capture plan: per syscall number, what to read at exit.
 pub fn plan() -> Vec<(u32, Vec<types::capture_spec>)> {
     per_syscall(captures_for, |ret| {
-        matches!(ret, Ret::NewFd).then(|| new_fds(0, true))
+        matches!(ret, Ret::NewFd).then(|| new_fds(RETURNED_FD.into(), true))
     })
 }
 
@@ -1958,7 +1961,7 @@ mod tests {
     fn new_descriptors_ask_for_their_inodes() {
         let plan = plan();
         let of = |name| asks(&plan, name, |c| (c.kind, c.arg, c.len_arg == LEN_RET));
-        assert_eq!(of("socket"), Some(vec![(CAP_INO, 0, true)]));
+        assert_eq!(of("socket"), Some(vec![(CAP_INO, RETURNED_FD, true)]));
         assert_eq!(
             of("pipe2"),
             Some(vec![(CAP_FIXED, 0, false), (CAP_INO, 0, false)])
@@ -1968,7 +1971,7 @@ mod tests {
             Some(vec![(CAP_FIXED, 3, false), (CAP_INO, 3, false)])
         );
         let accept4 = of("accept4").unwrap();
-        assert_eq!(accept4.last(), Some(&(CAP_INO, 0, true)));
+        assert_eq!(accept4.last(), Some(&(CAP_INO, RETURNED_FD, true)));
         // What the kernel has room for.
         let most = types::capture_limits::CAP_PLAN_MAX.0 as usize;
         assert!(plan.iter().all(|(_, caps)| caps.len() <= most));

@@ -395,7 +395,7 @@ impl Tracker {
                     "accept4" => sock_cloexec(flags(3)),
                     _ => false,
                 };
-                let ino = inodes(caps, 0).first().copied();
+                let ino = inodes(caps, table::RETURNED_FD).first().copied();
                 self.anon_fd(pid, fd, "socket", ino, cloexec);
             }
             "epoll_create" | "epoll_create1" | "eventfd2" | "timerfd_create" | "memfd_create"
