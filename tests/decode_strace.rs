@@ -572,6 +572,11 @@ fn decoded_lines_match_strace() {
         &["sh", "-c", "exec 3</etc/hostname; cat <&3 >/dev/null; true"],
         &mut tally,
     );
+    run_case(
+        "cp",
+        &["sh", "-c", "mkdir {WORK} && cp /etc/os-release {WORK}/copy"],
+        &mut tally,
+    );
 
     let (mut calls, mut matched) = (0, 0);
     let mut report = String::from("syscall                calls  matched\n");

@@ -1633,7 +1633,6 @@ const IOCTLS: &Table = table![
     libc::FIOCLEX,
     libc::FIOASYNC,
     libc::FIOQSIZE,
-    libc::FICLONE,
     libc::FICLONERANGE,
     libc::SIOCGIFNAME,
     libc::SIOCGIFCONF,
@@ -1654,6 +1653,10 @@ const IOC_DIRS: &Table = table![uapi::_IOC_NONE, uapi::_IOC_READ, uapi::_IOC_WRI
 /// taken apart as strace does: `_IOC(_IOC_READ, 0x54, 0x99, 0x4)`.
 pub fn ioctl_request(v: u64) -> Value<'static> {
     let v = lo32(v);
+    // btrfs's clone request became the generic FICLONE: strace names both.
+    if v == libc::FICLONE as u32 as u64 {
+        return Value::Sym("BTRFS_IOC_CLONE or FICLONE");
+    }
     if let Some(name) = lookup(v, IOCTLS) {
         return Value::Sym(name);
     }

@@ -354,7 +354,7 @@ pub static SPECS: &[Spec] = &[
     spec("fsetxattr", &[Fd, Path, BufIn(Len::Arg(3)), UInt, Hex]),
     spec("copy_file_range", &[Fd, LOFF_IN, Fd, LOFF_IN, UInt, Hex]),
     spec("lseek", &[Fd, Long, Reg(consts::lseek_whence)]),
-    spec("ioctl", &[Fd, Reg(consts::ioctl_request), Ptr]),
+    spec("ioctl", &[Fd, Reg(consts::ioctl_request), Ctx(ioctl_arg)]),
     spec_ret(
         "fcntl",
         &[Fd, Reg(consts::fcntl_cmd), Ctx(fcntl_arg)],
@@ -880,6 +880,14 @@ pub fn entry_plan() -> Vec<(u32, Vec<types::entry_read_spec>)> {
 const SIGFRAME_MASK: Option<u16> = Some(8 + 8 + 24 + 256);
 #[cfg(not(target_arch = "x86_64"))]
 const SIGFRAME_MASK: Option<u16> = None;
+
+/// ioctl's argument: a pointer, but FICLONE's is the source descriptor.
+fn ioctl_arg<'a>(call: &Call<'a>, i: usize) -> Option<Value<'a>> {
+    Some(match call.arg(1) as u32 {
+        r if r == libc::FICLONE as u32 => Value::Int(i64::from(call.arg(i) as u32 as i32)),
+        _ => Value::Ptr(call.arg(i)),
+    })
+}
 
 /// sched_getscheduler's policy: `= 0 (SCHED_OTHER)`.
 fn sched_policy_ret<'a>(call: &Call<'a>) -> Option<Value<'a>> {
@@ -1886,6 +1894,20 @@ mod tests {
         assert_eq!(text_of("rt_sigreturn", [0; 6], 0, &raw), "{mask=[USR2]}");
         let unread = records(&[(CAP_ENTRY_ARG_SP, CAP_ENTRY, CAPR_FAULT_T, b"")]);
         assert_eq!(text_of("rt_sigreturn", [0; 6], 0, &unread), "");
+    }
+
+    #[test]
+    fn ioctl_arguments() {
+        let ficlone = libc::FICLONE as u32 as u64;
+        assert_eq!(
+            text_of("ioctl", [4, ficlone, 3, 0, 0, 0], -95, &[]),
+            "4, BTRFS_IOC_CLONE or FICLONE, 3"
+        );
+        let tcgets = libc::TCGETS as u32 as u64;
+        assert_eq!(
+            text_of("ioctl", [1, tcgets, 0x7ffd1000, 0, 0, 0], -25, &[]),
+            "1, TCGETS, 0x7ffd1000"
+        );
     }
 
     #[test]
