@@ -45,6 +45,10 @@ const volatile __u8 syscall_nargs[AIF_SYSCALL_BITS] = {};
 const volatile __u8 capture_count[AIF_SYSCALL_BITS] = {};
 /* Per syscall, the memory to read at entry (CAP_ENTRY), if any. */
 const volatile struct entry_read_spec entry_reads[AIF_SYSCALL_BITS][AIF_ENTRY_READS] = {};
+/* Per syscall, whether its exit record carries captures (a plan, entry
+ * reads or both): one byte for the exit to test, where the plan and the
+ * entry reads are each a strided table. Set only when capture is on. */
+const volatile bool exit_captures[AIF_SYSCALL_BITS] = {};
 /* bpf_loop() exists (5.17+): iovec data is read in its callback, which
  * the verifier checks once (an inline loop would multiply its work). */
 const volatile bool have_bpf_loop = false;
@@ -1105,9 +1109,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	now = bpf_ktime_get_boot_ns();
 	st->active = 0;
-	if (capture_enabled && st->nr < AIF_SYSCALL_BITS &&
-	    (capture_plan[st->nr][0].kind != CAP_NONE ||
-	     entry_reads[st->nr][0].size))
+	if (st->nr < AIF_SYSCALL_BITS && exit_captures[st->nr])
 		emit_captured(st, ret, now - st->ts_ns);
 	else
 		emit_syscall(st->nr, st->args, st->ts_ns, ret, now - st->ts_ns, 0);

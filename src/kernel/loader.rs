@@ -326,6 +326,7 @@ fn open<'obj>(
         for (nr, caps) in table::plan() {
             if let Some(slot) = rodata.capture_plan.get_mut(nr as usize) {
                 rodata.capture_count[nr as usize] = caps.len().min(slot.len()) as u8;
+                rodata.exit_captures[nr as usize] = true;
                 for (dst, src) in slot.iter_mut().zip(caps) {
                     *dst = src;
                 }
@@ -333,6 +334,7 @@ fn open<'obj>(
         }
         for (nr, reads) in table::entry_plan() {
             if let Some(slot) = rodata.entry_reads.get_mut(nr as usize) {
+                rodata.exit_captures[nr as usize] = true;
                 for (dst, src) in slot.iter_mut().zip(reads) {
                     *dst = src;
                 }
