@@ -44,10 +44,11 @@ fn hex8(h: u32) -> u64 {
 }
 
 /// `0x` and the hex digits of `v` (`0x1f`, `0x0`), with a quote on each
-/// side when `quoted`. All 16 digits, shifted to the front, go into the
-/// line in one store, which is then cut to length: no memcpy call, and no
-/// buffer on the stack written in parts and read back whole (a
-/// store-forwarding stall).
+/// side when `quoted`. One digit is pushed as is; longer numbers go into
+/// the line as 16 digits, shifted to the front and stored a half at a time
+/// from registers, then cut to length: no memcpy call, and no buffer on
+/// the stack written in parts and read back whole (a store-forwarding
+/// stall).
 fn put_hex(out: &mut Vec<u8>, v: u64, quoted: bool) {
     out.reserve(20);
     // Two copies of known length, not one of either length: that would

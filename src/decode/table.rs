@@ -907,7 +907,8 @@ fn sigreturn_frame<'a>(call: &Call<'a>) -> Vec<(&'static str, Value<'a>)> {
 
 // ---------------------------------------------------------------- decoding
 
-/// The int argument `i` pointed to when the call began (CAP_ENTRY).
+/// The integer argument `i` pointed to when the call began (CAP_ENTRY):
+/// 4 bytes (a socklen_t) or 8 (a loff_t), as the entry plan read it.
 fn entry_int(call: &Call<'_>, i: usize) -> Option<i64> {
     let c = call.cap(i, CAP_ENTRY).filter(|c| !c.fault())?;
     Some(match c.data.len() {
@@ -916,6 +917,8 @@ fn entry_int(call: &Call<'_>, i: usize) -> Option<i64> {
     })
 }
 
+/// A value the call may have rewritten, as strace shows one: `16` when it
+/// kept its value, `128 => 16` when it changed.
 fn before_after<'a>(before: i64, after: Value<'a>) -> Value<'a> {
     if after == Value::Int(before) {
         after
@@ -927,8 +930,10 @@ fn before_after<'a>(before: i64, after: Value<'a>) -> Value<'a> {
     }
 }
 
-/// A socklen_t the call reads and rewrites: `[16]`, `[128 => 16]`; after a
-/// failure, what the caller passed (`[128]`).
+/// An integer of `width` bytes the call reads and rewrites: `[16]` when it
+/// kept it, after a failure what the caller passed (`[128]`), and when it
+/// changed, both: strace brackets a socklen_t around the pair
+/// (`[128 => 16]`) and a file offset around each value (`[0] => [3]`).
 fn int_in_out<'a>(call: &Call<'a>, i: usize, width: u8) -> Value<'a> {
     let decode = if width == 8 {
         structs::long_array
@@ -952,6 +957,7 @@ fn int_in_out<'a>(call: &Call<'a>, i: usize, width: u8) -> Value<'a> {
         more: false,
     };
     match item {
+        // A changed file offset: each value in its own brackets.
         Value::Call { func: "=>", args } if width == 8 => Value::Call {
             func: "=>",
             args: args.into_iter().map(one).collect(),
@@ -982,10 +988,9 @@ fn fd_set_of(call: &Call<'_>, i: usize, kind: u8) -> Option<Vec<u32>> {
 /// A select fd set as the caller passed it: `[3 4]`; the pointer when it
 /// could not be read, or reaches past what was.
 fn fd_set_value<'a>(call: &Call<'a>, i: usize) -> Value<'a> {
-    match (call.arg(i), call.cap(i, CAP_ENTRY)) {
-        (0, _) => Value::Ptr(0),
-        (p, Some(c)) if c.fault() => Value::Unreadable(p),
-        (p, _) => fd_set_of(call, i, CAP_ENTRY).map_or(Value::Ptr(p), Value::BitSet),
+    match captured(call, i, call.cap(i, CAP_ENTRY)) {
+        Ok(c) => fd_set_fds(c.data, call.arg(0)).map_or(Value::Ptr(call.arg(i)), Value::BitSet),
+        Err(v) => v,
     }
 }
 
@@ -1022,8 +1027,20 @@ fn pselect_ret<'a>(call: &Call<'a>) -> Option<Value<'a>> {
     select_result(call, structs::timespec)
 }
 
-fn ptr_or_null(v: u64) -> Value<'static> {
-    Value::Ptr(v)
+/// The memory read for argument `i`, or what shows the argument without it:
+/// `NULL` (even when the call read nothing from it: getgroups(0, NULL)),
+/// the pointer when nothing was read, or the pointer marked unreadable.
+fn captured<'a>(
+    call: &Call<'a>,
+    i: usize,
+    c: Option<Captured<'a>>,
+) -> Result<Captured<'a>, Value<'a>> {
+    match (call.arg(i), c) {
+        (0, _) => Err(Value::Ptr(0)),
+        (_, Some(c)) if !c.fault() => Ok(c),
+        (p, Some(_)) => Err(Value::Unreadable(p)),
+        (p, None) => Err(Value::Ptr(p)),
+    }
 }
 
 /// A captured string or buffer; the pointer when nothing could be read.
@@ -1033,20 +1050,13 @@ fn bytes_value<'a>(
     c: Option<Captured<'a>>,
     limit: Option<usize>,
 ) -> Value<'a> {
-    let Some(c) = c else {
-        return ptr_or_null(call.arg(i));
+    let c = match captured(call, i, c) {
+        Ok(c) => c,
+        Err(v) => return v,
     };
-    if c.fault() {
-        return if call.arg(i) == 0 {
-            Value::Ptr(0)
-        } else {
-            Value::Unreadable(call.arg(i))
-        };
-    }
-    let data = c.data;
     let (data, cut) = match limit {
-        Some(l) if data.len() > l => (&data[..l], true),
-        _ => (data, false),
+        Some(l) if c.data.len() > l => (&c.data[..l], true),
+        _ => (c.data, false),
     };
     Value::Str {
         bytes: Cow::Borrowed(data),
@@ -1056,13 +1066,7 @@ fn bytes_value<'a>(
 
 /// A captured struct through its decoder; the pointer when none was read.
 fn mem_value<'a>(call: &Call<'a>, i: usize, c: Option<Captured<'a>>, f: MemFn) -> Value<'a> {
-    match c {
-        // An empty read of a NULL array (getgroups(0, NULL)) is no array.
-        _ if call.arg(i) == 0 => Value::Ptr(0),
-        Some(c) if !c.fault() => f(c.data),
-        Some(_) if call.arg(i) != 0 => Value::Unreadable(call.arg(i)),
-        _ => ptr_or_null(call.arg(i)),
-    }
+    captured(call, i, c).map_or_else(|v| v, |c| f(c.data))
 }
 
 fn path_value<'a>(call: &Call<'a>, i: usize, c: Option<Captured<'a>>) -> Value<'a> {
@@ -1131,11 +1135,9 @@ fn u64_at(b: &[u8], at: usize) -> Option<u64> {
 /// An iovec array: `[{iov_base="abc", iov_len=3}, ...]`, the buffers from
 /// their CAP_IOV_DATA captures (pointers where none was read).
 fn iov_value<'a>(call: &Call<'a>, i: usize, arr: Option<Captured<'a>>) -> Value<'a> {
-    let Some(arr) = arr.filter(|c| !c.fault()) else {
-        return match call.arg(i) {
-            0 => Value::Ptr(0),
-            p => Value::Unreadable(p),
-        };
+    let arr = match captured(call, i, arr) {
+        Ok(arr) => arr,
+        Err(v) => return v,
     };
     const IOVEC: usize = std::mem::size_of::<libc::iovec>();
     let items = arr
