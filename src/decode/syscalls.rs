@@ -87,6 +87,15 @@ impl Selection {
         self.bits
     }
 
+    /// The syscalls of these names this architecture has (others skipped).
+    pub fn of_names<'n>(names: impl IntoIterator<Item = &'n str>) -> Self {
+        let mut s = Self::none();
+        for nr in names.into_iter().filter_map(number) {
+            s.insert(nr);
+        }
+        s
+    }
+
     /// The syscalls in either selection.
     pub fn union(&self, other: &Selection) -> Selection {
         let mut bits = self.bits;
