@@ -1125,6 +1125,24 @@ mod tests {
         part_of(&st, STAT_SHOWN)
     }
 
+    /// A value as the text format shows it.
+    fn shown(v: &Value) -> String {
+        let mut out = Vec::new();
+        crate::decode::render::text(v, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Two `struct timeval`s, one after the other (rusage, itimerval).
+    fn timevals(a: (i64, i64), b: (i64, i64)) -> Vec<u8> {
+        let tv = |(s, us): (i64, i64)| libc::timeval {
+            tv_sec: s,
+            tv_usec: us,
+        };
+        let mut out = part_of(&tv(a), Part::whole(16));
+        out.extend(part_of(&tv(b), Part::whole(16)));
+        out
+    }
+
     #[test]
     fn cpu_sets_and_rusage() {
         let mut mask = [0u8; 16];
@@ -1141,16 +1159,9 @@ mod tests {
         crate::decode::render::json(&cpu_set(&mask), &mut out);
         assert_eq!(out, b"[0,1,66]");
 
-        let tv = |s: i64, us: i64| libc::timeval {
-            tv_sec: s,
-            tv_usec: us,
-        };
-        let mut b = part_of(&tv(1, 2), Part::whole(16));
-        b.extend(part_of(&tv(0, 30468), Part::whole(16)));
-        out.clear();
-        crate::decode::render::text(&rusage(&b), &mut out);
+        let b = timevals((1, 2), (0, 30468));
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            shown(&rusage(&b)),
             "{ru_utime={tv_sec=1, tv_usec=2}, ru_stime={tv_sec=0, tv_usec=30468}, ...}"
         );
         assert_eq!(rusage(&b[..20]), text("<short struct rusage>"));
@@ -1163,22 +1174,13 @@ mod tests {
         t.tms_utime = 123;
         t.tms_cstime = 7;
         let b = part_of(&t, Part::whole(size_of::<libc::tms>()));
-        let mut out = Vec::new();
-        crate::decode::render::text(&tms(&b), &mut out);
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            shown(&tms(&b)),
             "{tms_utime=123 /* 1.23 s */, tms_stime=0, tms_cutime=0, tms_cstime=7 /* 0.07 s */}"
         );
-        let tv = |s: i64, us: i64| libc::timeval {
-            tv_sec: s,
-            tv_usec: us,
-        };
-        let mut b = part_of(&tv(0, 250000), Part::whole(16));
-        b.extend(part_of(&tv(1, 5), Part::whole(16)));
-        let mut out = Vec::new();
-        crate::decode::render::text(&itimerval(&b), &mut out);
+        let b = timevals((0, 250000), (1, 5));
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            shown(&itimerval(&b)),
             "{it_interval={tv_sec=0, tv_usec=250000}, it_value={tv_sec=1, tv_usec=5}}"
         );
         assert_eq!(itimerval(&b[..20]), text("<short struct itimerval>"));
@@ -1203,10 +1205,8 @@ mod tests {
         let flags = offset_of!(libc::statfs, f_frsize) + 8;
         // ST_VALID | ST_RDONLY | ST_RELATIME
         b[flags..flags + 8].copy_from_slice(&0x1021u64.to_ne_bytes());
-        let mut out = Vec::new();
-        crate::decode::render::text(&statfs(&b), &mut out);
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            shown(&statfs(&b)),
             "{f_type=EXT2_SUPER_MAGIC, f_bsize=4096, f_blocks=100, f_bfree=40, f_bavail=30, \
              f_files=64, f_ffree=60, f_fsid={val=[0xd12f7c6f, 0]}, f_namelen=255, \
              f_frsize=4096, f_flags=ST_VALID|ST_RDONLY|ST_RELATIME}"
@@ -1214,9 +1214,7 @@ mod tests {
         // An unknown filesystem in hex; a short buffer marked.
         let magic = offset_of!(libc::statfs, f_type);
         b[magic..magic + 8].copy_from_slice(&0x1234_5678u64.to_ne_bytes());
-        let mut out = Vec::new();
-        crate::decode::render::text(&statfs(&b), &mut out);
-        assert!(out.starts_with(b"{f_type=0x12345678, "));
+        assert!(shown(&statfs(&b)).starts_with("{f_type=0x12345678, "));
         assert_eq!(statfs(&b[..100]), text("<short struct statfs>"));
     }
 
