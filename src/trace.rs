@@ -408,13 +408,12 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     }
     // -y under a selection: the kernel also traces what keeps the
     // descriptor tables right; only the selection is shown.
-    let (selection, shown) = match args.decode_fds {
-        true => {
-            let traced = selection.union(&fds::tracked());
-            let shown = (traced != selection).then_some(selection);
-            (traced, shown)
-        }
-        false => (selection, None),
+    let (selection, shown) = if args.decode_fds {
+        let traced = selection.union(&fds::tracked());
+        let shown = (traced != selection).then_some(selection);
+        (traced, shown)
+    } else {
+        (selection, None)
     };
     let cfg = config(&args, &target, &selection, ring_bytes, features);
     let mut objects: loader::Slots = [MaybeUninit::uninit(), MaybeUninit::uninit()];
