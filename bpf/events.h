@@ -104,6 +104,19 @@ enum capture_kind {
 	CAP_INO = 13,
 };
 
+/* How a syscall's exit record is built (the tracer's exit_path[nr]). */
+enum exit_path {
+	EXIT_PLAIN = 0, /* registers only: a syscall_event */
+	EXIT_CAPTURES = 1, /* with the memory capture_plan and entry_reads list */
+	/* A plan of one buffer cut at the string limit (read, write ...):
+	 * written in place, the record's size fixed by the limit; what the
+	 * buffer leaves unused is one CAP_NONE capture. */
+	EXIT_ONE_BUFFER = 2,
+};
+
+/* The largest string limit (-s) that EXIT_ONE_BUFFER serves. */
+#define AIF_ONE_BUFFER_MAX 64
+
 enum capture_len {
 	/* CAP_BUF length sources besides an argument index 0..5. */
 	CAP_LEN_RET = 6, /* the return value */
@@ -150,6 +163,7 @@ enum capture_limits {
 	CAP_ENTRY_READS = AIF_ENTRY_READS,
 	CAP_ENTRY_READ_MAX = AIF_ENTRY_READ_MAX,
 	CAP_PLAN_MAX = AIF_CAPTURES,
+	CAP_ONE_BUFFER_MAX = AIF_ONE_BUFFER_MAX,
 	CAP_ENTRY_ARG_SP = AIF_ENTRY_ARG_SP,
 };
 

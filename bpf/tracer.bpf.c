@@ -45,10 +45,13 @@ const volatile __u8 syscall_nargs[AIF_SYSCALL_BITS] = {};
 const volatile __u8 capture_count[AIF_SYSCALL_BITS] = {};
 /* Per syscall, the memory to read at entry (CAP_ENTRY), if any. */
 const volatile struct entry_read_spec entry_reads[AIF_SYSCALL_BITS][AIF_ENTRY_READS] = {};
-/* Per syscall, whether its exit record carries captures (a plan, entry
- * reads or both): one byte for the exit to test, where the plan and the
- * entry reads are each a strided table. Set only when capture is on. */
-const volatile bool exit_captures[AIF_SYSCALL_BITS] = {};
+/* Per syscall, how its exit record is built (enum exit_path): one byte
+ * for the exit to test, where the plan and the entry reads are each a
+ * strided table. All EXIT_PLAIN unless capture is on. */
+const volatile __u8 exit_path[AIF_SYSCALL_BITS] = {};
+/* EXIT_ONE_BUFFER: the bytes after the arguments, a struct capture and
+ * the string limit rounded up to 8 (at most AIF_ONE_BUFFER_MAX). */
+const volatile __u32 one_buffer_room = 0;
 /* bpf_loop() exists (5.17+): iovec data is read in its callback, which
  * the verifier checks once (an inline loop would multiply its work). */
 const volatile bool have_bpf_loop = false;
@@ -72,6 +75,7 @@ enum capture_len _capture_len = 0;
 enum capture_flags _capture_flags = 0;
 enum capture_result _capture_result = 0;
 enum capture_limits _capture_limits = 0;
+enum exit_path _exit_path = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -1038,6 +1042,96 @@ static __always_inline void emit_captured(const struct inflight *st, __s64 ret,
 		count_lost_in(lost_events);
 }
 
+/* An EXIT_ONE_BUFFER record reserved for `n` arguments (a constant in
+ * each caller, so that the verifier knows where the capture lands). */
+static __always_inline void fill_one_buffer(struct syscall_event *e, __u64 seq,
+					    const struct inflight *st,
+					    __s64 ret, __u64 duration, __u32 n)
+{
+	struct capture_spec spec = capture_plan[st->nr & (AIF_SYSCALL_BITS - 1)][0];
+	struct capture *c = (void *)e + SYSCALL_EVENT_SIZE(n);
+	__u8 *data = (void *)(c + 1);
+	/* Known to the verifier: .rodata is frozen before load. */
+	__u64 data_room = one_buffer_room - sizeof(*c);
+	__u64 got = 0, used;
+	long len;
+
+	fill_syscall_header(&e->hdr, seq, EVENT_F_CAPTURES, st->ts_ns);
+	e->ret = ret;
+	e->duration_ns = duration;
+	e->nr = st->nr;
+	e->nargs = n;
+	for (int i = 0; i < n; i++)
+		e->args[i] = st->args[i];
+	c->arg = spec.arg;
+	c->kind = CAP_BUF;
+	c->flags = 0;
+	if ((spec.flags & CAP_F_OK) && ret < 0) {
+		/* Nothing to show: the room is all padding. */
+		c->kind = CAP_NONE;
+		c->len = data_room;
+		return;
+	}
+	len = capture_len(&spec, st, ret);
+	if (len < 0) {
+		c->flags = CAPR_FAULT;
+	} else {
+		got = len;
+		if (got > string_limit) {
+			got = string_limit;
+			c->flags = CAPR_TRUNC;
+		}
+		if (got > data_room)
+			got = data_room;
+		if (got && bpf_probe_read_user(data, got,
+					       (const void *)st->args[spec.arg & 7])) {
+			c->flags = CAPR_FAULT;
+			got = 0;
+		}
+	}
+	c->len = got;
+	used = (got + 7) & ~7ULL;
+	/* A test on `used` itself: older verifiers do not carry a bound
+	 * found on a sum back to its terms. */
+	if (data_room >= sizeof(*c) && used <= data_room - sizeof(*c)) {
+		c = (void *)(data + used);
+		c->arg = 0;
+		c->kind = CAP_NONE;
+		c->flags = 0;
+		c->len = data_room - used - sizeof(*c);
+	}
+}
+
+#define ONE_BUFFER_CASE(n)                                                   \
+	case n:                                                              \
+		e = reserve_event(SYSCALL_EVENT_SIZE(n) + one_buffer_room,   \
+				  &seq);                                     \
+		if (e)                                                       \
+			fill_one_buffer(e, seq, st, ret, duration, n);       \
+		break
+
+/* A call whose plan is one buffer (EXIT_ONE_BUFFER): reserved and written
+ * in place, without the scratch copy and the plan's loop. */
+static __always_inline void emit_one_buffer(const struct inflight *st,
+					    __s64 ret, __u64 duration)
+{
+	struct syscall_event *e = NULL;
+	__u64 seq = 0;
+
+	switch (call_nargs(st->nr)) {
+	ONE_BUFFER_CASE(0);
+	ONE_BUFFER_CASE(1);
+	ONE_BUFFER_CASE(2);
+	ONE_BUFFER_CASE(3);
+	ONE_BUFFER_CASE(4);
+	ONE_BUFFER_CASE(5);
+	default:
+		ONE_BUFFER_CASE(6);
+	}
+	if (e)
+		bpf_ringbuf_submit(e, ringbuf_flags(seq));
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
@@ -1096,6 +1190,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct inflight *st;
 	__u64 now;
+	__u8 path;
 
 	__u64 nr = SYSCALL_NR(regs);
 
@@ -1109,7 +1204,12 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	now = bpf_ktime_get_boot_ns();
 	st->active = 0;
-	if (st->nr < AIF_SYSCALL_BITS && exit_captures[st->nr])
+	path = st->nr < AIF_SYSCALL_BITS ? exit_path[st->nr] : EXIT_PLAIN;
+	/* The room test is on a constant: without capture (--raw) the
+	 * verifier drops the path, which the room could not hold. */
+	if (path == EXIT_ONE_BUFFER && one_buffer_room >= sizeof(struct capture))
+		emit_one_buffer(st, ret, now - st->ts_ns);
+	else if (path == EXIT_CAPTURES)
 		emit_captured(st, ret, now - st->ts_ns);
 	else
 		emit_syscall(st->nr, st->args, st->ts_ns, ret, now - st->ts_ns, 0);

@@ -710,6 +710,7 @@ fn cap(kind: u8, arg: usize) -> types::capture_spec {
 
 const F_OK: u8 = types::capture_flags::CAP_F_OK.0 as u8;
 const F_LIMIT: u8 = types::capture_flags::CAP_F_LIMIT.0 as u8;
+const F_ERR: u8 = types::capture_flags::CAP_F_ERR.0 as u8;
 const LEN_RET: u8 = types::capture_len::CAP_LEN_RET.0 as u8;
 const LEN_PTR: u8 = types::capture_len::CAP_LEN_PTR.0 as u8;
 /// Largest socket address read (sockaddr_storage).
@@ -835,6 +836,24 @@ pub fn plan() -> Vec<(u32, Vec<types::capture_spec>)> {
     per_syscall(captures_for, |ret| {
         matches!(ret, Ret::NewFd).then(|| new_fds(RETURNED_FD.into(), true))
     })
+}
+
+/// The largest string limit (-s) whose buffers the exit writes in place.
+pub const ONE_BUFFER_MAX: u32 = types::capture_limits::CAP_ONE_BUFFER_MAX.0;
+
+/// Whether a plan is one buffer cut at the string limit (read, write,
+/// pread64 ...), which the exit program writes in place into a record of
+/// fixed size (EXIT_ONE_BUFFER) when the limit is at most `ONE_BUFFER_MAX`.
+pub fn one_buffer(plan: &[types::capture_spec], string_limit: u32) -> bool {
+    let [spec] = plan else {
+        return false;
+    };
+    string_limit <= ONE_BUFFER_MAX
+        && spec.kind == CAP_BUF
+        && spec.flags & F_LIMIT != 0
+        && spec.flags & F_ERR == 0
+        && spec.len_mul <= 1
+        && (spec.size == 0 || u32::from(spec.size) >= string_limit)
 }
 
 /// What the kernel reads at entry (CAP_ENTRY), by syscall number: memory
@@ -1753,6 +1772,22 @@ mod tests {
         assert_eq!(
             text_of("write", [1, 0x1000, 100, 0, 0, 0], 100, &raw),
             "1, \"abc\"..., 100"
+        );
+    }
+
+    #[test]
+    fn padding_after_a_buffer_is_ignored() {
+        // EXIT_ONE_BUFFER's record: the buffer, then what it left unused as
+        // one CAP_NONE capture; a failed read's room is all padding.
+        let raw = records(&[(1, CAP_BUF, 0, b"hi"), (0, 0, 0, &[0; 16])]);
+        assert_eq!(
+            text_of("read", [3, 0x1000, 4096, 0, 0, 0], 2, &raw),
+            "3, \"hi\", 4096"
+        );
+        let raw = records(&[(1, 0, 0, &[0; 32])]);
+        assert_eq!(
+            text_of("read", [3, 0x1000, 4096, 0, 0, 0], -9, &raw),
+            "3, 0x1000, 4096"
         );
     }
 

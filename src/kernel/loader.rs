@@ -323,10 +323,15 @@ fn open<'obj>(
     if cfg.capture {
         rodata.capture_enabled = true;
         rodata.string_limit = cfg.string_limit;
+        rodata.one_buffer_room = one_buffer_room(cfg.string_limit);
         for (nr, caps) in table::plan() {
             if let Some(slot) = rodata.capture_plan.get_mut(nr as usize) {
                 rodata.capture_count[nr as usize] = caps.len().min(slot.len()) as u8;
-                rodata.exit_captures[nr as usize] = true;
+                rodata.exit_path[nr as usize] = if table::one_buffer(&caps, cfg.string_limit) {
+                    EXIT_ONE_BUFFER
+                } else {
+                    EXIT_CAPTURES
+                };
                 for (dst, src) in slot.iter_mut().zip(caps) {
                     *dst = src;
                 }
@@ -334,7 +339,8 @@ fn open<'obj>(
         }
         for (nr, reads) in table::entry_plan() {
             if let Some(slot) = rodata.entry_reads.get_mut(nr as usize) {
-                rodata.exit_captures[nr as usize] = true;
+                // Entry reads go with the general record.
+                rodata.exit_path[nr as usize] = EXIT_CAPTURES;
                 for (dst, src) in slot.iter_mut().zip(reads) {
                     *dst = src;
                 }
@@ -424,4 +430,51 @@ pub fn handle(map: &libbpf_rs::MapMut<'_>) -> anyhow::Result<libbpf_rs::MapHandl
 /// True while at least one watched process is alive (the kernel removes them at exit).
 pub fn any_watched(watched: &libbpf_rs::MapHandle) -> bool {
     watched.keys().next().is_some()
+}
+
+const EXIT_CAPTURES: u8 = types::exit_path::EXIT_CAPTURES.0 as u8;
+const EXIT_ONE_BUFFER: u8 = types::exit_path::EXIT_ONE_BUFFER.0 as u8;
+
+/// The bytes an EXIT_ONE_BUFFER record holds after its arguments: a capture
+/// header and the string limit rounded up to 8.
+fn one_buffer_room(string_limit: u32) -> u32 {
+    let header = std::mem::size_of::<types::capture>() as u32;
+    header + string_limit.min(table::ONE_BUFFER_MAX).next_multiple_of(8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The calls whose exit writes their one buffer in place.
+    fn one_buffer_calls(string_limit: u32) -> Vec<&'static str> {
+        table::plan()
+            .into_iter()
+            .filter(|(_, plan)| table::one_buffer(plan, string_limit))
+            .filter_map(|(nr, _)| syscalls::name(nr))
+            .collect()
+    }
+
+    #[test]
+    fn one_buffer_serves_plain_buffers_up_to_its_limit() {
+        let calls = one_buffer_calls(32);
+        for name in ["read", "write", "pread64", "pwrite64"] {
+            assert!(calls.contains(&name), "{name} in {calls:?}");
+        }
+        // Paths, iovec arrays and structs keep the general record.
+        for name in ["openat", "readv", "newfstatat", "recvmsg"] {
+            assert!(!calls.contains(&name), "{name} in {calls:?}");
+        }
+        assert_eq!(one_buffer_calls(table::ONE_BUFFER_MAX), calls);
+        assert!(one_buffer_calls(table::ONE_BUFFER_MAX + 1).is_empty());
+    }
+
+    #[test]
+    fn one_buffer_room_is_a_header_and_the_limit_in_words() {
+        let room: Vec<u32> = [0, 1, 8, 9, 32, 64, 4096]
+            .into_iter()
+            .map(one_buffer_room)
+            .collect();
+        assert_eq!(room, [8, 16, 16, 24, 40, 72, 72]);
+    }
 }
