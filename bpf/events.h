@@ -114,8 +114,11 @@ enum exit_path {
 	EXIT_ONE_BUFFER = 2,
 };
 
-/* The largest string limit (-s) that EXIT_ONE_BUFFER serves. */
+/* The largest string limit (-s) that EXIT_ONE_BUFFER serves, and the
+ * arities it serves (read, write: 3; pread64, pwrite64: 4). */
 #define AIF_ONE_BUFFER_MAX 64
+#define AIF_ONE_BUFFER_ARGS_MIN 3
+#define AIF_ONE_BUFFER_ARGS_MAX 4
 
 enum capture_len {
 	/* CAP_BUF length sources besides an argument index 0..5. */
@@ -164,6 +167,8 @@ enum capture_limits {
 	CAP_ENTRY_READ_MAX = AIF_ENTRY_READ_MAX,
 	CAP_PLAN_MAX = AIF_CAPTURES,
 	CAP_ONE_BUFFER_MAX = AIF_ONE_BUFFER_MAX,
+	CAP_ONE_BUFFER_ARGS_MIN = AIF_ONE_BUFFER_ARGS_MIN,
+	CAP_ONE_BUFFER_ARGS_MAX = AIF_ONE_BUFFER_ARGS_MAX,
 	CAP_ENTRY_ARG_SP = AIF_ENTRY_ARG_SP,
 };
 

@@ -1102,34 +1102,33 @@ static __always_inline void fill_one_buffer(struct syscall_event *e, __u64 seq,
 	}
 }
 
-#define ONE_BUFFER_CASE(n)                                                   \
-	case n:                                                              \
-		e = reserve_event(SYSCALL_EVENT_SIZE(n) + one_buffer_room,   \
-				  &seq);                                     \
-		if (e)                                                       \
-			fill_one_buffer(e, seq, st, ret, duration, n);       \
-		break
-
-/* A call whose plan is one buffer (EXIT_ONE_BUFFER): reserved and written
- * in place, without the scratch copy and the plan's loop. */
+/* A call whose plan is one buffer (EXIT_ONE_BUFFER) and that takes `n`
+ * arguments: reserved and written in place, without the scratch copy and
+ * the plan's loop. A reservation's size must be a constant, and each is
+ * one more copy for the verifier: only read and write's arity (3) and
+ * pread64 and pwrite64's (4), the only ones the exit sends here. */
 static __always_inline void emit_one_buffer(const struct inflight *st,
-					    __s64 ret, __u64 duration)
+					    __u32 n, __s64 ret, __u64 duration)
 {
-	struct syscall_event *e = NULL;
-	__u64 seq = 0;
+	struct syscall_event *e;
+	__u64 seq;
 
-	switch (call_nargs(st->nr)) {
-	ONE_BUFFER_CASE(0);
-	ONE_BUFFER_CASE(1);
-	ONE_BUFFER_CASE(2);
-	ONE_BUFFER_CASE(3);
-	ONE_BUFFER_CASE(4);
-	ONE_BUFFER_CASE(5);
-	default:
-		ONE_BUFFER_CASE(6);
+	if (n == AIF_ONE_BUFFER_ARGS_MIN) {
+		e = reserve_event(SYSCALL_EVENT_SIZE(AIF_ONE_BUFFER_ARGS_MIN) +
+					  one_buffer_room, &seq);
+		if (!e)
+			return;
+		fill_one_buffer(e, seq, st, ret, duration,
+				AIF_ONE_BUFFER_ARGS_MIN);
+	} else {
+		e = reserve_event(SYSCALL_EVENT_SIZE(AIF_ONE_BUFFER_ARGS_MAX) +
+					  one_buffer_room, &seq);
+		if (!e)
+			return;
+		fill_one_buffer(e, seq, st, ret, duration,
+				AIF_ONE_BUFFER_ARGS_MAX);
 	}
-	if (e)
-		bpf_ringbuf_submit(e, ringbuf_flags(seq));
+	bpf_ringbuf_submit(e, ringbuf_flags(seq));
 }
 
 SEC("tp_btf/sys_enter")
@@ -1191,6 +1190,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	struct inflight *st;
 	__u64 now;
 	__u8 path;
+	__u32 n;
 
 	__u64 nr = SYSCALL_NR(regs);
 
@@ -1205,11 +1205,13 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	now = bpf_ktime_get_boot_ns();
 	st->active = 0;
 	path = st->nr < AIF_SYSCALL_BITS ? exit_path[st->nr] : EXIT_PLAIN;
+	n = call_nargs(st->nr);
 	/* The room test is on a constant: without capture (--raw) the
 	 * verifier drops the path, which the room could not hold. */
-	if (path == EXIT_ONE_BUFFER && one_buffer_room >= sizeof(struct capture))
-		emit_one_buffer(st, ret, now - st->ts_ns);
-	else if (path == EXIT_CAPTURES)
+	if (path == EXIT_ONE_BUFFER && one_buffer_room >= sizeof(struct capture) &&
+	    n >= AIF_ONE_BUFFER_ARGS_MIN && n <= AIF_ONE_BUFFER_ARGS_MAX)
+		emit_one_buffer(st, n, ret, now - st->ts_ns);
+	else if (path != EXIT_PLAIN)
 		emit_captured(st, ret, now - st->ts_ns);
 	else
 		emit_syscall(st->nr, st->args, st->ts_ns, ret, now - st->ts_ns, 0);

@@ -841,14 +841,22 @@ pub fn plan() -> Vec<(u32, Vec<types::capture_spec>)> {
 /// The largest string limit (-s) whose buffers the exit writes in place.
 pub const ONE_BUFFER_MAX: u32 = types::capture_limits::CAP_ONE_BUFFER_MAX.0;
 
-/// Whether a plan is one buffer cut at the string limit (read, write,
-/// pread64 ...), which the exit program writes in place into a record of
-/// fixed size (EXIT_ONE_BUFFER) when the limit is at most `ONE_BUFFER_MAX`.
-pub fn one_buffer(plan: &[types::capture_spec], string_limit: u32) -> bool {
+/// The arities of the calls whose buffer the exit writes in place (a
+/// reservation's size is a constant: one copy of the path per arity).
+const ONE_BUFFER_ARGS: std::ops::RangeInclusive<usize> =
+    types::capture_limits::CAP_ONE_BUFFER_ARGS_MIN.0 as usize
+        ..=types::capture_limits::CAP_ONE_BUFFER_ARGS_MAX.0 as usize;
+
+/// Whether syscall `nr`'s plan is one buffer cut at the string limit (read,
+/// write, pread64, pwrite64), which the exit program writes in place into a
+/// record of fixed size (EXIT_ONE_BUFFER) when the limit is at most
+/// `ONE_BUFFER_MAX`.
+pub fn one_buffer(nr: u32, plan: &[types::capture_spec], string_limit: u32) -> bool {
     let [spec] = plan else {
         return false;
     };
     string_limit <= ONE_BUFFER_MAX
+        && ONE_BUFFER_ARGS.contains(&super::arity(nr))
         && spec.kind == CAP_BUF
         && spec.flags & F_LIMIT != 0
         && spec.flags & F_ERR == 0

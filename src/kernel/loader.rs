@@ -327,7 +327,7 @@ fn open<'obj>(
         for (nr, caps) in table::plan() {
             if let Some(slot) = rodata.capture_plan.get_mut(nr as usize) {
                 rodata.capture_count[nr as usize] = caps.len().min(slot.len()) as u8;
-                rodata.exit_path[nr as usize] = if table::one_buffer(&caps, cfg.string_limit) {
+                rodata.exit_path[nr as usize] = if table::one_buffer(nr, &caps, cfg.string_limit) {
                     EXIT_ONE_BUFFER
                 } else {
                     EXIT_CAPTURES
@@ -450,7 +450,7 @@ mod tests {
     fn one_buffer_calls(string_limit: u32) -> Vec<&'static str> {
         table::plan()
             .into_iter()
-            .filter(|(_, plan)| table::one_buffer(plan, string_limit))
+            .filter(|(nr, plan)| table::one_buffer(*nr, plan, string_limit))
             .filter_map(|(nr, _)| syscalls::name(nr))
             .collect()
     }
