@@ -1042,20 +1042,27 @@ static __always_inline void emit_captured(const struct inflight *st, __s64 ret,
 		count_lost_in(lost_events);
 }
 
-/* An EXIT_ONE_BUFFER record reserved for `n` arguments (a constant in
- * each caller, so that the verifier knows where the capture lands). */
-static __always_inline void fill_one_buffer(struct syscall_event *e, __u64 seq,
-					    const struct inflight *st,
-					    __s64 ret, __u64 duration, __u32 n)
+/* The EXIT_ONE_BUFFER record of a call taking `n` arguments (a constant in
+ * each caller: the reservation's size must be one, and the verifier then
+ * knows where the capture lands). */
+static __always_inline void one_buffer_record(const struct inflight *st,
+					      __s64 ret, __u64 duration,
+					      __u32 n)
 {
 	struct capture_spec spec = capture_plan[st->nr & (AIF_SYSCALL_BITS - 1)][0];
-	struct capture *c = (void *)e + SYSCALL_EVENT_SIZE(n);
-	__u8 *data = (void *)(c + 1);
+	struct syscall_event *e;
+	struct capture *c;
+	__u8 *data;
 	/* Known to the verifier: .rodata is frozen before load. */
 	__u64 data_room = one_buffer_room - sizeof(*c);
-	__u64 got = 0, used;
+	__u64 got = 0, used, seq;
 	long len;
 
+	e = reserve_event(SYSCALL_EVENT_SIZE(n) + one_buffer_room, &seq);
+	if (!e)
+		return;
+	c = (void *)e + SYSCALL_EVENT_SIZE(n);
+	data = (void *)(c + 1);
 	fill_syscall_header(&e->hdr, seq, EVENT_F_CAPTURES, st->ts_ns);
 	e->ret = ret;
 	e->duration_ns = duration;
@@ -1070,7 +1077,7 @@ static __always_inline void fill_one_buffer(struct syscall_event *e, __u64 seq,
 		/* Nothing to show: the room is all padding. */
 		c->kind = CAP_NONE;
 		c->len = data_room;
-		return;
+		goto submit;
 	}
 	len = capture_len(&spec, st, ret);
 	if (len < 0) {
@@ -1100,35 +1107,22 @@ static __always_inline void fill_one_buffer(struct syscall_event *e, __u64 seq,
 		c->flags = 0;
 		c->len = data_room - used - sizeof(*c);
 	}
+submit:
+	bpf_ringbuf_submit(e, ringbuf_flags(seq));
 }
 
 /* A call whose plan is one buffer (EXIT_ONE_BUFFER) and that takes `n`
  * arguments: reserved and written in place, without the scratch copy and
- * the plan's loop. A reservation's size must be a constant, and each is
- * one more copy for the verifier: only read and write's arity (3) and
- * pread64 and pwrite64's (4), the only ones the exit sends here. */
+ * the plan's loop. Each arity is one more copy for the verifier: only
+ * read and write's (3) and pread64 and pwrite64's (4), the only ones the
+ * exit sends here. */
 static __always_inline void emit_one_buffer(const struct inflight *st,
 					    __u32 n, __s64 ret, __u64 duration)
 {
-	struct syscall_event *e;
-	__u64 seq;
-
-	if (n == AIF_ONE_BUFFER_ARGS_MIN) {
-		e = reserve_event(SYSCALL_EVENT_SIZE(AIF_ONE_BUFFER_ARGS_MIN) +
-					  one_buffer_room, &seq);
-		if (!e)
-			return;
-		fill_one_buffer(e, seq, st, ret, duration,
-				AIF_ONE_BUFFER_ARGS_MIN);
-	} else {
-		e = reserve_event(SYSCALL_EVENT_SIZE(AIF_ONE_BUFFER_ARGS_MAX) +
-					  one_buffer_room, &seq);
-		if (!e)
-			return;
-		fill_one_buffer(e, seq, st, ret, duration,
-				AIF_ONE_BUFFER_ARGS_MAX);
-	}
-	bpf_ringbuf_submit(e, ringbuf_flags(seq));
+	if (n == AIF_ONE_BUFFER_ARGS_MIN)
+		one_buffer_record(st, ret, duration, AIF_ONE_BUFFER_ARGS_MIN);
+	else
+		one_buffer_record(st, ret, duration, AIF_ONE_BUFFER_ARGS_MAX);
 }
 
 SEC("tp_btf/sys_enter")
