@@ -98,6 +98,44 @@ fn tiny_buffer_loses_events_and_accounts_for_every_one() {
 }
 
 #[test]
+fn tiny_buffer_accounts_for_records_written_in_place() {
+    // One-byte writes and reads: their buffers are written straight into
+    // the ring (EXIT_ONE_BUFFER), a path with its own reservation.
+    const PAIRS: u64 = 50_000;
+    let fx = Fixture::build("pipes");
+    let stats_path = fx.dir().join("stats.json");
+    let run = trace_cmd(
+        &[
+            "--buffer-size",
+            "4096",
+            "--syscalls",
+            "write",
+            "--stats-file",
+            stats_path.to_str().unwrap(),
+        ],
+        &[fx.path(), &PAIRS.to_string()],
+    );
+    run.assert_code(0);
+    let ev = run.events();
+    assert!(
+        ev.lost_total() >= 1,
+        "a 4 KiB ring cannot hold {PAIRS} writes"
+    );
+    let writes = ev.named("write");
+    assert!(!writes.is_empty());
+    for w in &writes {
+        assert_eq!(w["args"]["buf"], "x", "{w}");
+    }
+    // The kernel numbered PAIRS writes, exec and exit; each is delivered or lost.
+    let total = check_accounting(&ev.all);
+    assert_eq!(total, PAIRS + 2);
+    let st = read_stats(&stats_path);
+    assert_eq!(u(&st, "kernel_events"), total, "stats: {st}");
+    assert_eq!(u(&st, "events") + u(&st, "lost"), total, "stats: {st}");
+    assert_eq!(u(&st, "malformed"), 0, "stats: {st}");
+}
+
+#[test]
 fn default_buffer_loses_nothing() {
     let (run, st) = storm_getppid(&[]);
     let ev = run.events();
