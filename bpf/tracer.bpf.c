@@ -49,9 +49,6 @@ const volatile struct entry_read_spec entry_reads[AIF_SYSCALL_BITS][AIF_ENTRY_RE
  * for the exit to test, where the plan and the entry reads are each a
  * strided table. All EXIT_PLAIN unless capture is on. */
 const volatile __u8 exit_path[AIF_SYSCALL_BITS] = {};
-/* EXIT_ONE_BUFFER: the bytes after the arguments, a struct capture and
- * the string limit rounded up to 8 (at most AIF_ONE_BUFFER_MAX). */
-const volatile __u32 one_buffer_room = 0;
 /* bpf_loop() exists (5.17+): iovec data is read in its callback, which
  * the verifier checks once (an inline loop would multiply its work). */
 const volatile bool have_bpf_loop = false;
@@ -392,6 +389,40 @@ static __always_inline __u32 put_str(struct capture_scratch *s, __u64 off,
 	return capture_used(c);
 }
 
+/* Reads `len` bytes at `ptr` into `dst`, the data of capture `c`, cut at
+ * `limit` (marked CAPR_TRUNC) and at `room`, the bound the verifier needs;
+ * sets c's flags and length and returns the length. */
+static __always_inline __u64 read_cut(struct capture *c, __u8 *dst,
+				      const void *ptr, long len, __u64 limit,
+				      __u64 room)
+{
+	/* 64-bit: a 32-bit copy would be re-extended, and older verifiers
+	 * lose the bound between the copies. */
+	__u64 n;
+
+	if (len < 0) {
+		c->flags = CAPR_FAULT;
+		c->len = 0;
+		return 0;
+	}
+	n = len;
+	if (n > limit) {
+		n = limit;
+		c->flags = CAPR_TRUNC;
+	}
+	/* A bound the verifier can see (it cannot follow `limit`); the
+	 * barrier keeps the compiler from dropping it as redundant. */
+	barrier_var(n);
+	if (n > room)
+		n = room;
+	if (n && bpf_probe_read_user(dst, n, ptr)) {
+		c->flags = CAPR_FAULT;
+		n = 0;
+	}
+	c->len = n;
+	return n;
+}
+
 /* put_bytes()'s small arguments in one: a BPF function takes at most five. */
 #define BYTES_META(arg, kind, limit) \
 	((__u64)(arg) | (__u64)(kind) << 8 | (__u64)(limit) << 16)
@@ -405,36 +436,13 @@ static __always_inline __u32 put_str(struct capture_scratch *s, __u64 off,
 __noinline __u32 put_bytes(struct capture_scratch *s, __u64 off, __u64 meta,
 			   __u64 ptr, long len)
 {
-	__u64 limit = meta >> 16;
 	struct capture *c;
-	__u8 *dst;
-	/* 64-bit: a 32-bit copy would be re-extended, and older verifiers
-	 * lose the bound between the copies. */
-	__u64 n;
 
 	if (!s)
 		return 0;
 	c = capture_at(s, off, meta & 0xff, (meta >> 8) & 0xff);
-	dst = &s->data[bound_off(off) + sizeof(*c)];
-	if (len < 0) {
-		c->flags = CAPR_FAULT;
-		return capture_used(c);
-	}
-	n = len;
-	if (len > limit) {
-		n = limit;
-		c->flags = CAPR_TRUNC;
-	}
-	/* A bound the verifier can see (it cannot follow `limit`); the
-	 * barrier keeps the compiler from dropping it as redundant. */
-	barrier_var(n);
-	if (n > AIF_CAPTURE_MAX)
-		n = AIF_CAPTURE_MAX;
-	if (n && bpf_probe_read_user(dst, n, (const void *)ptr)) {
-		c->flags = CAPR_FAULT;
-		n = 0;
-	}
-	c->len = n;
+	read_cut(c, &s->data[bound_off(off) + sizeof(*c)], (const void *)ptr,
+		 len, meta >> 16, AIF_CAPTURE_MAX);
 	return capture_used(c);
 }
 
@@ -1042,23 +1050,33 @@ static __always_inline void emit_captured(const struct inflight *st, __s64 ret,
 		count_lost_in(lost_events);
 }
 
+/* The room for data in an EXIT_ONE_BUFFER record: the string limit
+ * rounded up to 8 (the loader sends only limits up to AIF_ONE_BUFFER_MAX
+ * there). A constant for the verifier: .rodata is frozen before load. */
+static __always_inline __u64 one_buffer_room(void)
+{
+	__u64 limit = string_limit;
+
+	if (limit > AIF_ONE_BUFFER_MAX)
+		limit = AIF_ONE_BUFFER_MAX;
+	return (limit + 7) & ~7ULL;
+}
+
 /* The EXIT_ONE_BUFFER record of a call taking `n` arguments (a constant in
  * each caller: the reservation's size must be one, and the verifier then
- * knows where the capture lands). */
+ * knows where the capture lands). What the buffer leaves of the room is
+ * one CAP_NONE capture, which the decoder ignores. */
 static __always_inline void one_buffer_record(const struct inflight *st,
 					      __s64 ret, __u64 duration,
 					      __u32 n)
 {
 	struct capture_spec spec = capture_plan[st->nr & (AIF_SYSCALL_BITS - 1)][0];
+	__u64 room = one_buffer_room(), used, seq;
 	struct syscall_event *e;
 	struct capture *c;
 	__u8 *data;
-	/* Known to the verifier: .rodata is frozen before load. */
-	__u64 data_room = one_buffer_room - sizeof(*c);
-	__u64 got = 0, used, seq;
-	long len;
 
-	e = reserve_event(SYSCALL_EVENT_SIZE(n) + one_buffer_room, &seq);
+	e = reserve_event(SYSCALL_EVENT_SIZE(n) + sizeof(*c) + room, &seq);
 	if (!e)
 		return;
 	c = (void *)e + SYSCALL_EVENT_SIZE(n);
@@ -1071,55 +1089,38 @@ static __always_inline void one_buffer_record(const struct inflight *st,
 	for (int i = 0; i < n; i++)
 		e->args[i] = st->args[i];
 	c->arg = spec.arg;
-	c->kind = CAP_BUF;
 	c->flags = 0;
 	if ((spec.flags & CAP_F_OK) && ret < 0) {
 		/* Nothing to show: the room is all padding. */
 		c->kind = CAP_NONE;
-		c->len = data_room;
+		c->len = room;
 		goto submit;
 	}
-	len = capture_len(&spec, st, ret);
-	if (len < 0) {
-		c->flags = CAPR_FAULT;
-	} else {
-		got = len;
-		if (got > string_limit) {
-			got = string_limit;
-			c->flags = CAPR_TRUNC;
-		}
-		if (got > data_room)
-			got = data_room;
-		if (got && bpf_probe_read_user(data, got,
-					       (const void *)st->args[spec.arg & 7])) {
-			c->flags = CAPR_FAULT;
-			got = 0;
-		}
-	}
-	c->len = got;
-	used = (got + 7) & ~7ULL;
+	c->kind = CAP_BUF;
+	used = read_cut(c, data, (const void *)st->args[spec.arg & 7],
+			capture_len(&spec, st, ret), string_limit, room);
+	used = (used + 7) & ~7ULL;
 	/* A test on `used` itself: older verifiers do not carry a bound
 	 * found on a sum back to its terms. */
-	if (data_room >= sizeof(*c) && used <= data_room - sizeof(*c)) {
+	if (room >= sizeof(*c) && used <= room - sizeof(*c)) {
 		c = (void *)(data + used);
 		c->arg = 0;
 		c->kind = CAP_NONE;
 		c->flags = 0;
-		c->len = data_room - used - sizeof(*c);
+		c->len = room - used - sizeof(*c);
 	}
 submit:
 	bpf_ringbuf_submit(e, ringbuf_flags(seq));
 }
 
-/* A call whose plan is one buffer (EXIT_ONE_BUFFER) and that takes `n`
- * arguments: reserved and written in place, without the scratch copy and
- * the plan's loop. Each arity is one more copy for the verifier: only
- * read and write's (3) and pread64 and pwrite64's (4), the only ones the
- * exit sends here. */
+/* A call whose plan is one buffer (EXIT_ONE_BUFFER): reserved and written
+ * in place, without the scratch copy and the plan's loop. Each arity is
+ * one more copy for the verifier: the loader marks only read and write's
+ * (3) and pread64 and pwrite64's (4) (table::one_buffer). */
 static __always_inline void emit_one_buffer(const struct inflight *st,
-					    __u32 n, __s64 ret, __u64 duration)
+					    __s64 ret, __u64 duration)
 {
-	if (n == AIF_ONE_BUFFER_ARGS_MIN)
+	if (call_nargs(st->nr) == AIF_ONE_BUFFER_ARGS_MIN)
 		one_buffer_record(st, ret, duration, AIF_ONE_BUFFER_ARGS_MIN);
 	else
 		one_buffer_record(st, ret, duration, AIF_ONE_BUFFER_ARGS_MAX);
@@ -1184,7 +1185,6 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	struct inflight *st;
 	__u64 now;
 	__u8 path;
-	__u32 n;
 
 	__u64 nr = SYSCALL_NR(regs);
 
@@ -1199,12 +1199,8 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	now = bpf_ktime_get_boot_ns();
 	st->active = 0;
 	path = st->nr < AIF_SYSCALL_BITS ? exit_path[st->nr] : EXIT_PLAIN;
-	n = call_nargs(st->nr);
-	/* The room test is on a constant: without capture (--raw) the
-	 * verifier drops the path, which the room could not hold. */
-	if (path == EXIT_ONE_BUFFER && one_buffer_room >= sizeof(struct capture) &&
-	    n >= AIF_ONE_BUFFER_ARGS_MIN && n <= AIF_ONE_BUFFER_ARGS_MAX)
-		emit_one_buffer(st, n, ret, now - st->ts_ns);
+	if (path == EXIT_ONE_BUFFER)
+		emit_one_buffer(st, ret, now - st->ts_ns);
 	else if (path != EXIT_PLAIN)
 		emit_captured(st, ret, now - st->ts_ns);
 	else

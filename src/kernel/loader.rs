@@ -323,7 +323,6 @@ fn open<'obj>(
     if cfg.capture {
         rodata.capture_enabled = true;
         rodata.string_limit = cfg.string_limit;
-        rodata.one_buffer_room = one_buffer_room(cfg.string_limit);
         for (nr, caps) in table::plan() {
             if let Some(slot) = rodata.capture_plan.get_mut(nr as usize) {
                 rodata.capture_count[nr as usize] = caps.len().min(slot.len()) as u8;
@@ -435,13 +434,6 @@ pub fn any_watched(watched: &libbpf_rs::MapHandle) -> bool {
 const EXIT_CAPTURES: u8 = types::exit_path::EXIT_CAPTURES.0 as u8;
 const EXIT_ONE_BUFFER: u8 = types::exit_path::EXIT_ONE_BUFFER.0 as u8;
 
-/// The bytes an EXIT_ONE_BUFFER record holds after its arguments: a capture
-/// header and the string limit rounded up to 8.
-fn one_buffer_room(string_limit: u32) -> u32 {
-    let header = std::mem::size_of::<types::capture>() as u32;
-    header + string_limit.min(table::ONE_BUFFER_MAX).next_multiple_of(8)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,14 +459,5 @@ mod tests {
         }
         assert_eq!(one_buffer_calls(table::ONE_BUFFER_MAX), calls);
         assert!(one_buffer_calls(table::ONE_BUFFER_MAX + 1).is_empty());
-    }
-
-    #[test]
-    fn one_buffer_room_is_a_header_and_the_limit_in_words() {
-        let room: Vec<u32> = [0, 1, 8, 9, 32, 64, 4096]
-            .into_iter()
-            .map(one_buffer_room)
-            .collect();
-        assert_eq!(room, [8, 16, 16, 24, 40, 72, 72]);
     }
 }
