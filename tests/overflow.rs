@@ -33,23 +33,24 @@ fn check_accounting(all: &[Value]) -> u64 {
     next
 }
 
-/// Traces `storm STORM` selecting only getppid, with `extra` options; returns
-/// the run (exit code checked) and its --stats-file statistics.
-fn storm_getppid(extra: &[&str]) -> (Run, Value) {
-    let fx = Fixture::build("storm");
+/// Traces fixture `fx` run with `args`, with the tracer options `opts`;
+/// returns the run (exit code 0 checked) and its --stats-file statistics.
+fn traced_with_stats(fx: &Fixture, opts: &[&str], args: &[&str]) -> (Run, Value) {
     let stats_path = fx.dir().join("stats.json");
-    let n = STORM.to_string();
-    let mut opts = extra.to_vec();
-    opts.extend([
-        "--syscalls",
-        "getppid",
-        "--stats-file",
-        stats_path.to_str().unwrap(),
-    ]);
-    let run = trace_cmd(&opts, &[fx.path(), &n]);
+    let mut opts = opts.to_vec();
+    opts.extend(["--stats-file", stats_path.to_str().unwrap()]);
+    let mut cmd = vec![fx.path()];
+    cmd.extend(args);
+    let run = trace_cmd(&opts, &cmd);
     run.assert_code(0);
-    let st = read_stats(&stats_path);
-    (run, st)
+    (run, read_stats(&stats_path))
+}
+
+/// Traces `storm STORM` selecting only getppid, with `extra` options.
+fn storm_getppid(extra: &[&str]) -> (Run, Value) {
+    let mut opts = extra.to_vec();
+    opts.extend(["--syscalls", "getppid"]);
+    traced_with_stats(&Fixture::build("storm"), &opts, &[&STORM.to_string()])
 }
 
 #[test]
@@ -99,23 +100,14 @@ fn tiny_buffer_loses_events_and_accounts_for_every_one() {
 
 #[test]
 fn tiny_buffer_accounts_for_records_written_in_place() {
-    // One-byte writes and reads: their buffers are written straight into
-    // the ring (EXIT_ONE_BUFFER), a path with its own reservation.
+    // One-byte writes through a pipe: their buffers are written straight
+    // into the ring (EXIT_ONE_BUFFER), a path with its own reservation.
     const PAIRS: u64 = 50_000;
-    let fx = Fixture::build("pipes");
-    let stats_path = fx.dir().join("stats.json");
-    let run = trace_cmd(
-        &[
-            "--buffer-size",
-            "4096",
-            "--syscalls",
-            "write",
-            "--stats-file",
-            stats_path.to_str().unwrap(),
-        ],
-        &[fx.path(), &PAIRS.to_string()],
+    let (run, st) = traced_with_stats(
+        &Fixture::build("pipes"),
+        &["--buffer-size", "4096", "--syscalls", "write"],
+        &[&PAIRS.to_string()],
     );
-    run.assert_code(0);
     let ev = run.events();
     assert!(
         ev.lost_total() >= 1,
@@ -129,7 +121,6 @@ fn tiny_buffer_accounts_for_records_written_in_place() {
     // The kernel numbered PAIRS writes, exec and exit; each is delivered or lost.
     let total = check_accounting(&ev.all);
     assert_eq!(total, PAIRS + 2);
-    let st = read_stats(&stats_path);
     assert_eq!(u(&st, "kernel_events"), total, "stats: {st}");
     assert_eq!(u(&st, "events") + u(&st, "lost"), total, "stats: {st}");
     assert_eq!(u(&st, "malformed"), 0, "stats: {st}");
@@ -218,16 +209,9 @@ fn concurrent_threads_keep_seq_order_and_exact_accounting() {
     // Four threads on two CPUs: records reach the ring out of sequence order
     // and must leave in order, with any loss reported exactly.
     const K: u64 = 20_000;
-    let fx = Fixture::build("threads");
-    let stats_path = fx.dir().join("stats.json");
-    let run = trace_cmd(
-        &["--stats-file", stats_path.to_str().unwrap()],
-        &[fx.path(), "4", &K.to_string()],
-    );
-    run.assert_code(0);
+    let (run, st) = traced_with_stats(&Fixture::build("threads"), &[], &["4", &K.to_string()]);
     let ev = run.events();
     let total = check_accounting(&ev.all);
-    let st = read_stats(&stats_path);
     assert_eq!(u(&st, "kernel_events"), total, "stats: {st}");
     assert_eq!(u(&st, "events") + u(&st, "lost"), total, "stats: {st}");
     assert_eq!(u(&st, "lost"), ev.lost_total(), "stats: {st}");
