@@ -3,8 +3,9 @@
  * Capture: follow the watched processes through fork/exec/exit and emit one
  * record per completed syscall into a single ring buffer.
  *
- * Hot path (every syscall on the machine): one rodata bit test, one hash
- * lookup. Only watched threads pay for the in-flight record and the event.
+ * Hot path (every syscall on the machine): one rodata bit test and, for a
+ * task without task-local storage (most of them), one field load. Only
+ * watched threads pay for the in-flight record and the event.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -162,9 +163,17 @@ static __always_inline struct inflight *inflight_get(bool create)
 	struct inflight *st;
 	__u32 tid;
 
-	if (use_task_btf)
-		return bpf_task_storage_get(&inflight_task, bpf_get_current_task_btf(), 0,
+	if (use_task_btf) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		/* A task with no task-local storage at all (most tasks on
+		 * the machine) has no state to find: a field load tells,
+		 * without the helper and its lock. */
+		if (!create && !task->bpf_storage)
+			return NULL;
+		return bpf_task_storage_get(&inflight_task, task, 0,
 					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	}
 	tid = (__u32)bpf_get_current_pid_tgid();
 	st = bpf_map_lookup_elem(&inflight, &tid);
 	if (st || !create)
@@ -1130,15 +1139,14 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
 	struct inflight *st;
-	__u64 pid_tgid;
 
 	if (!syscall_selected(id))
 		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
 	/* Fast path: a thread already seen in a watched process. */
 	st = use_task_btf ? inflight_get(false) : NULL;
 	if (!st || !st->watched) {
-		if (storage_marks_watched || !tgid_watched(pid_tgid >> 32))
+		if (storage_marks_watched ||
+		    !tgid_watched(bpf_get_current_pid_tgid() >> 32))
 			return 0;
 		st = NULL;
 	}
