@@ -10,6 +10,7 @@
 //! and shows the leftover bits in hex (`X_OK|0x8`), and a flag set with no known
 //! bit at all prints as `0x40 /* MS_??? */`.
 
+use super::render::put;
 use super::value::{Names, Value};
 
 /// Constants the `libc` crate does not define (or defines with a value that is
@@ -388,7 +389,7 @@ pub fn put_mode(out: &mut Vec<u8>, v: u32) {
     if ifmt != 0 {
         match lookup(u64::from(ifmt), MODE_TYPES) {
             Some(name) => {
-                out.extend_from_slice(name.as_bytes());
+                put(out, name.as_bytes());
                 out.push(b'|');
             }
             None => return octal(out, v),
@@ -400,7 +401,7 @@ pub fn put_mode(out: &mut Vec<u8>, v: u32) {
         (libc::S_ISVTX, "S_ISVTX|"),
     ] {
         if v & bit != 0 {
-            out.extend_from_slice(name.as_bytes());
+            put(out, name.as_bytes());
         }
     }
     octal(
@@ -416,7 +417,7 @@ fn octal(out: &mut Vec<u8>, v: u32) {
     if digits.len() < 3 {
         out.push(b'0');
     }
-    out.extend_from_slice(digits);
+    put(out, digits);
 }
 
 /// A mode with file-type bits (`mknod`): `S_IFCHR|0600`, `S_IFREG|S_ISUID|0755`.

@@ -53,6 +53,7 @@ impl<'a> Line<'a> {
     }
 
     /// Writes a key literal from [`key!`] and returns the buffer for its value.
+    #[inline]
     pub fn raw(&mut self, key: &str) -> &mut Vec<u8> {
         self.out.extend_from_slice(key.as_bytes());
         self.out
@@ -69,12 +70,14 @@ impl<'a> Line<'a> {
         self
     }
 
+    #[inline(always)]
     pub fn u64(&mut self, key: &str, v: u64) -> &mut Self {
         let out = self.raw(key);
         put_u64(out, v);
         self
     }
 
+    #[inline(always)]
     pub fn i64(&mut self, key: &str, v: i64) -> &mut Self {
         let out = self.raw(key);
         put_i64(out, v);

@@ -246,7 +246,7 @@ impl Formatter {
         if slot.is_empty() {
             write(slot);
         }
-        out.extend_from_slice(slot);
+        render::put(out, slot);
     }
 
     fn json_event(&mut self, ev: &Event<'_>, notes: Option<&Notes>, out: &mut Vec<u8>) {
@@ -266,7 +266,7 @@ impl Formatter {
                         }
                         first = false;
                         o.push(b'"');
-                        o.extend_from_slice(name.as_bytes());
+                        render::put(o, name.as_bytes());
                         o.extend_from_slice(b"\":");
                         render::json(v, o);
                     });
