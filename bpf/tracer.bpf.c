@@ -242,31 +242,31 @@ static __always_inline __u64 ringbuf_flags(__u64 seq)
 	return BPF_RB_NO_WAKEUP;
 }
 
-/* The header fields every record shares; the callers add ppid and comm,
- * each reading them its own way. */
-static __always_inline void fill_header_ids(struct event_header *hdr, __u64 seq,
-					    __u16 type, __u16 flags, __u64 ts)
+/* The header fields every record shares; the callers add the ids, ppid
+ * and comm, each reading them its own way. */
+static __always_inline void fill_header_common(struct event_header *hdr,
+					       __u64 seq, __u16 type,
+					       __u16 flags, __u64 ts)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-
 	hdr->seq = seq;
 	hdr->ts_ns = ts;
-	hdr->pid = pid_tgid >> 32;
-	hdr->tid = (__u32)pid_tgid;
-	hdr->uid = (__u32)bpf_get_current_uid_gid();
 	hdr->type = type;
 	hdr->flags = flags;
 	hdr->cpu = bpf_get_smp_processor_id();
 }
 
 /* The header of the rare records (fork, exec, exit, calls that never
- * return): probe reads, which cost the verifier nothing. */
+ * return): helpers and probe reads, which cost the verifier nothing. */
 static __always_inline void fill_header(struct event_header *hdr, __u64 seq,
 					__u16 type, __u16 flags, __u64 ts)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	fill_header_ids(hdr, seq, type, flags, ts);
+	fill_header_common(hdr, seq, type, flags, ts);
+	hdr->pid = pid_tgid >> 32;
+	hdr->tid = (__u32)pid_tgid;
+	hdr->uid = (__u32)bpf_get_current_uid_gid();
 	hdr->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	/* task->comm is NUL-padded: one plain copy, cheaper than the
 	 * strscpy + memset of bpf_get_current_comm(). */
@@ -274,30 +274,24 @@ static __always_inline void fill_header(struct event_header *hdr, __u64 seq,
 }
 
 /* The header of a syscall record, which every traced call pays for: direct
- * BTF reads instead of probe reads (about 12 ns less per event). A global
- * function, so the verifier checks it once per program: on recent kernels
- * it resolves each pointer walk by name through the whole vmlinux BTF. */
+ * BTF reads instead of probe reads (about 12 ns less per event) and
+ * instead of the id helpers (about 30 ns less). The ids are the ones
+ * bpf_get_current_pid_tgid() and bpf_get_current_uid_gid() return: global
+ * ids, and the uid as the initial user namespace sees it, which is itself.
+ * A global function, so the verifier checks it once per program: on recent
+ * kernels it resolves each pointer walk by name through the whole vmlinux
+ * BTF. */
 __noinline int fill_syscall_header(struct event_header *hdr, __u64 seq,
 				   __u32 flags, __u64 ts)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	const struct cred *cred;
 
 	if (!hdr)
 		return 0;
-	hdr->seq = seq;
-	hdr->ts_ns = ts;
-	/* What bpf_get_current_pid_tgid() and bpf_get_current_uid_gid()
-	 * return, read from the task instead: global ids, and the uid helper
-	 * maps the uid through the initial user namespace, where it is
-	 * itself (two helper calls, about 30 ns here). */
+	fill_header_common(hdr, seq, EVENT_SYSCALL, flags, ts);
 	hdr->pid = task->tgid;
 	hdr->tid = task->pid;
-	cred = task->cred;
-	hdr->uid = cred ? cred->uid.val : 0;
-	hdr->type = EVENT_SYSCALL;
-	hdr->flags = flags;
-	hdr->cpu = bpf_get_smp_processor_id();
+	hdr->uid = task->cred->uid.val;
 	hdr->ppid = task->real_parent->tgid;
 	__builtin_memcpy(hdr->comm, task->comm, sizeof(hdr->comm));
 	return 0;
