@@ -104,7 +104,7 @@ fn tiny_buffer_accounts_for_records_written_in_place() {
     // into the ring (EXIT_ONE_BUFFER), a path with its own reservation.
     const PAIRS: u64 = 50_000;
     let (run, st) = traced_with_stats(
-        &Fixture::build("pipes"),
+        &Fixture::workload("rw"),
         &["--buffer-size", "4096", "--syscalls", "write"],
         &[&PAIRS.to_string()],
     );

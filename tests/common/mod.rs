@@ -67,7 +67,8 @@ impl Drop for TempDir {
     }
 }
 
-/// A C program from `tests/fixtures/NAME.c`, compiled into its own temp dir.
+/// A C program from `tests/fixtures/NAME.c` (or a benchmark's workload),
+/// compiled into its own temp dir.
 pub struct Fixture {
     dir: TempDir,
     path: PathBuf,
@@ -76,8 +77,17 @@ pub struct Fixture {
 impl Fixture {
     /// Compiles `tests/fixtures/{name}.c` with `cc -O1 -pthread`.
     pub fn build(name: &str) -> Fixture {
+        Self::compile("tests/fixtures", name)
+    }
+
+    /// Compiles the benchmark workload `bench/workloads/{name}.c`.
+    pub fn workload(name: &str) -> Fixture {
+        Self::compile("bench/workloads", name)
+    }
+
+    fn compile(dir: &str, name: &str) -> Fixture {
         let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
+            .join(dir)
             .join(format!("{name}.c"));
         assert!(src.is_file(), "fixture source {} missing", src.display());
         let dir = TempDir::new(&format!("fx-{name}"));
