@@ -114,6 +114,13 @@ enum exit_path {
 	EXIT_ONE_BUFFER = 2,
 };
 
+/* A call the loader turns into the kfunc bpf_rdonly_cast() (6.2+) when it
+ * knows the kfunc's kernel BTF ID (see task_reads() in tracer.bpf.c): a
+ * helper number no kernel has, so an unpatched call never verifies. */
+enum task_cast {
+	TASK_CAST_CALL = 0x7ff0,
+};
+
 /* The largest string limit (-s) that EXIT_ONE_BUFFER serves, and the
  * arities it serves (read, write: 3; pread64, pwrite64: 4). */
 #define AIF_ONE_BUFFER_MAX 64

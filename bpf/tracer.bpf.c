@@ -53,6 +53,9 @@ const volatile __u8 exit_path[AIF_SYSCALL_BITS] = {};
 /* bpf_loop() exists (5.17+): iovec data is read in its callback, which
  * the verifier checks once (an inline loop would multiply its work). */
 const volatile bool have_bpf_loop = false;
+/* The kernel BTF ID of struct task_struct, when the loader has put
+ * bpf_rdonly_cast() in place of every task_cast() call; 0 otherwise. */
+const volatile __u32 task_struct_id = 0;
 
 /* State shared with user space through the mmaped .bss. */
 __u64 next_seq = 0;
@@ -74,6 +77,7 @@ enum capture_flags _capture_flags = 0;
 enum capture_result _capture_result = 0;
 enum capture_limits _capture_limits = 0;
 enum exit_path _exit_path = 0;
+enum task_cast _task_cast = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -154,6 +158,25 @@ struct {
 	__type(value, struct capture_scratch);
 } capture_scratch SEC(".maps");
 
+/* bpf_rdonly_cast(obj, btf_id), once the loader has patched the call.
+ * Declared as a kfunc, it would make libbpf parse the whole kernel BTF to
+ * find it, which the per-boot cache exists to avoid (src/kernel/tp_btf.rs). */
+static void *(*const task_cast)(const void *obj, __u32 btf_id) = (void *)TASK_CAST_CALL;
+
+/* The current task, for reading its fields. Loading a pointer field through
+ * the trusted pointer bpf_get_current_task_btf() returns makes recent
+ * verifiers (6.12, 6.18; not 6.1) look up "task_struct__safe_trusted" and
+ * three like names in the whole vmlinux BTF, about 150,000 types: up to
+ * four linear searches per such load, 1-1.4 ms of start-up each here. The
+ * same task cast read-only is untrusted: its pointers are followed with
+ * the same fault-safe loads and no search. The cast compiles to a move. */
+static __always_inline struct task_struct *task_reads(struct task_struct *task)
+{
+	__u32 id = task_struct_id;
+
+	return id ? task_cast(task, id) : task;
+}
+
 /* Zeroed template for new hash entries (a global: no stack memset per call). */
 static const struct inflight fresh_inflight;
 
@@ -169,7 +192,7 @@ static __always_inline struct inflight *inflight_get(bool create)
 		/* A task with no task-local storage at all (most tasks on
 		 * the machine) has no state to find: a field load tells,
 		 * without the helper and its lock. */
-		if (!create && !task->bpf_storage)
+		if (!create && !task_reads(task)->bpf_storage)
 			return NULL;
 		return bpf_task_storage_get(&inflight_task, task, 0,
 					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
@@ -278,13 +301,12 @@ static __always_inline void fill_header(struct event_header *hdr, __u64 seq,
  * instead of the id helpers (about 30 ns less). The ids are the ones
  * bpf_get_current_pid_tgid() and bpf_get_current_uid_gid() return: global
  * ids, and the uid as the initial user namespace sees it, which is itself.
- * A global function, so the verifier checks it once per program: on recent
- * kernels it resolves each pointer walk by name through the whole vmlinux
- * BTF. */
+ * A global function, so the verifier checks it once per program; the task
+ * is read through task_reads(), which spares it the BTF searches. */
 __noinline int fill_syscall_header(struct event_header *hdr, __u64 seq,
 				   __u32 flags, __u64 ts)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = task_reads(bpf_get_current_task_btf());
 
 	if (!hdr)
 		return 0;

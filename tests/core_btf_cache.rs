@@ -78,6 +78,12 @@ fn made_once_then_used_with_the_same_relocations() {
 
     let (warm_out, warm) = traced(cache, &cmd);
     assert!(warm.contains("kernel types and attach IDs from"), "{warm}");
+    // The task is read through the read-only cast where the kernel has it.
+    assert_eq!(
+        warm.contains("read through bpf_rdonly_cast"),
+        kernel_has_rdonly_cast(),
+        "{warm}"
+    );
     // With both, libbpf never parses the kernel's BTF.
     assert!(plain.contains(KERNEL_BTF_LOADED), "{plain}");
     assert!(!warm.contains(KERNEL_BTF_LOADED), "{warm}");
@@ -125,9 +131,22 @@ fn a_damaged_cache_is_made_anew() {
     });
 }
 
+/// Whether the kernel's BTF has the kfunc `bpf_rdonly_cast` (6.2+), by the
+/// name among its strings.
+fn kernel_has_rdonly_cast() -> bool {
+    let btf = std::fs::read("/sys/kernel/btf/vmlinux").unwrap();
+    btf.windows(17).any(|w| w == b"\0bpf_rdonly_cast\0")
+}
+
 /// Sets the value of every `btf_trace_*` enumerator (the cached attach IDs)
 /// in a BTF file to `id`; returns how many were changed.
 fn overwrite_attach_ids(file: &Path, id: i32) -> usize {
+    overwrite_enumerators(file, |name| name.starts_with(b"btf_trace_"), id)
+}
+
+/// Sets the value of every enumerator whose name `pick` accepts to `id`;
+/// returns how many were changed.
+fn overwrite_enumerators(file: &Path, pick: impl Fn(&[u8]) -> bool, id: i32) -> usize {
     let mut raw = std::fs::read(file).unwrap();
     fn word(raw: &[u8], at: usize) -> usize {
         u32::from_ne_bytes(raw[at..at + 4].try_into().unwrap()) as usize
@@ -139,7 +158,7 @@ fn overwrite_attach_ids(file: &Path, id: i32) -> usize {
     let mut name_offs = Vec::new();
     let mut off = 0;
     for s in strings.split(|&b| b == 0) {
-        if s.starts_with(b"btf_trace_") {
+        if pick(s) {
             name_offs.push(off as u32);
         }
         off += s.len() + 1;
@@ -163,6 +182,20 @@ fn rejected_attach_ids_are_made_anew() {
     damaged_cache_is_made_anew("corebtf-ids", |file| {
         // Type 1 of the kernel BTF is no tracepoint's typedef.
         assert!(overwrite_attach_ids(file, 1) >= 5);
+    });
+}
+
+/// A kfunc ID the kernel rejects for the task cast costs one start the cache too.
+#[test]
+fn a_rejected_task_cast_is_made_anew() {
+    if !kernel_has_rdonly_cast() {
+        eprintln!("skipped: the kernel has no bpf_rdonly_cast");
+        return;
+    }
+    damaged_cache_is_made_anew("corebtf-cast", |file| {
+        // Type 1 of the kernel BTF is no function.
+        let changed = overwrite_enumerators(file, |name| name == b"bpf_rdonly_cast", 1);
+        assert_eq!(changed, 1);
     });
 }
 

@@ -22,7 +22,11 @@
 //! The file also keeps the kernel type IDs of the object's `tp_btf` attach
 //! targets (the `btf_trace_*` typedefs), as the values of an enum libbpf never
 //! matches: with them the programs load without libbpf parsing the kernel's
-//! BTF at all (3-5 ms; see `tp_btf`).
+//! BTF at all (3-5 ms; see `tp_btf`). On kernels with the kfunc
+//! `bpf_rdonly_cast` (6.2+) it also keeps that kfunc's ID and
+//! `struct task_struct`'s, which let the programs read the current task's
+//! fields without making the verifier search the kernel BTF (see `task_reads`
+//! in `bpf/tracer.bpf.c`).
 use std::collections::{HashMap, HashSet};
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
@@ -438,6 +442,31 @@ const ATTACH_IDS: &CStr = c"ai_forensics_tp_btf_attach_ids";
 /// The kernel's typedef for a BTF-enabled tracepoint's arguments.
 const TRACE_TYPEDEF_PREFIX: &str = "btf_trace_";
 
+/// The enum of the IDs a read-only cast of the current task needs: values
+/// named `task_struct` and `bpf_rdonly_cast`. Absent when the kernel lacks either.
+const TASK_CAST_IDS: &CStr = c"ai_forensics_task_cast_ids";
+const TASK_STRUCT: &CStr = c"task_struct";
+const RDONLY_CAST: &CStr = c"bpf_rdonly_cast";
+const KIND_FUNC: u32 = sys::BTF_KIND_FUNC;
+
+/// The kernel BTF IDs for `bpf_rdonly_cast(task, <struct task_struct>)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskCast {
+    /// `struct task_struct`.
+    pub task_struct: u32,
+    /// The kfunc `bpf_rdonly_cast`.
+    pub kfunc: u32,
+}
+
+/// The kernel IDs a cache file keeps beside its types.
+#[derive(Debug)]
+pub struct KernelIds {
+    /// The attach targets' typedef IDs, by tracepoint name.
+    pub attach: HashMap<String, u32>,
+    /// Present when the kernel has the read-only cast.
+    pub task_cast: Option<TaskCast>,
+}
+
 /// The raw BTF of the kernel's structs, unions and enums named in `names`,
 /// and the type IDs of the `tracepoints`' typedefs.
 fn extract_vmlinux(names: &HashSet<Vec<u8>>, tracepoints: &[String]) -> anyhow::Result<Vec<u8>> {
@@ -479,29 +508,77 @@ fn add_attach_ids(src: &Btf, dst: &Btf, tracepoints: &[String]) -> anyhow::Resul
     Ok(())
 }
 
-/// The attach IDs a cache file keeps, by tracepoint name; None if it keeps
-/// none or cannot be read (then libbpf finds them itself).
-pub fn attach_ids(path: &CStr) -> Option<HashMap<String, u32>> {
+/// Adds the enum of the read-only cast's IDs, if the kernel has the kfunc.
+fn add_task_cast_ids(src: &Btf, dst: &Btf) -> anyhow::Result<()> {
+    // SAFETY: a valid BTF and NUL-terminated names.
+    let (task, kfunc) = unsafe {
+        (
+            sys::btf__find_by_name_kind(src.0, TASK_STRUCT.as_ptr(), KIND_STRUCT),
+            sys::btf__find_by_name_kind(src.0, RDONLY_CAST.as_ptr(), KIND_FUNC),
+        )
+    };
+    if task <= 0 || kfunc <= 0 {
+        return Ok(());
+    }
+    // SAFETY: `dst` is our BTF under construction; names are NUL-terminated;
+    // each value goes to the enum added last.
+    unsafe {
+        Copier::added(sys::btf__add_enum(dst.0, TASK_CAST_IDS.as_ptr(), 4), "enum")?;
+        for (name, id) in [(TASK_STRUCT, task), (RDONLY_CAST, kfunc)] {
+            Copier::added(
+                sys::btf__add_enum_value(dst.0, name.as_ptr(), i64::from(id)),
+                "enum value",
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The `(name, value)` pairs of the enum `name` in `btf`; None if it has none.
+fn enum_values(btf: &Btf, name: &CStr) -> Option<Vec<(Vec<u8>, u32)>> {
+    // SAFETY: a valid BTF and a NUL-terminated name.
+    let id = unsafe { sys::btf__find_by_name_kind(btf.0, name.as_ptr(), KIND_ENUM) };
+    if id <= 0 {
+        return None;
+    }
+    // SAFETY: an id the lookup returned.
+    let t = unsafe { TypeRef::new(btf.0, id as u32) };
+    let values = t.extra::<sys::btf_enum>(t.vlen());
+    values
+        .iter()
+        .map(|v| Some((t.name_at(v.name_off).to_vec(), u32::try_from(v.val).ok()?)))
+        .collect()
+}
+
+/// The kernel IDs a cache file keeps; None if it keeps no attach IDs or
+/// cannot be read (then libbpf finds them itself).
+pub fn kernel_ids(path: &CStr) -> Option<KernelIds> {
     // SAFETY: a NUL-terminated path; the result is checked.
     let btf = Btf::checked(
         unsafe { sys::btf__parse(path.as_ptr(), std::ptr::null_mut()) },
         "parsing the cache",
     )
     .ok()?;
-    // SAFETY: a valid BTF and a NUL-terminated name.
-    let id = unsafe { sys::btf__find_by_name_kind(btf.0, ATTACH_IDS.as_ptr(), KIND_ENUM) };
-    if id <= 0 {
-        return None;
+    let mut attach = HashMap::new();
+    for (name, id) in enum_values(&btf, ATTACH_IDS)? {
+        let tp = std::str::from_utf8(&name)
+            .ok()?
+            .strip_prefix(TRACE_TYPEDEF_PREFIX)?;
+        attach.insert(tp.to_string(), id);
     }
-    // SAFETY: an id the lookup returned.
-    let t = unsafe { TypeRef::new(btf.0, id as u32) };
-    let mut ids = HashMap::new();
-    for v in t.extra::<sys::btf_enum>(t.vlen()) {
-        let name = std::str::from_utf8(t.name_at(v.name_off)).ok()?;
-        let tp = name.strip_prefix(TRACE_TYPEDEF_PREFIX)?;
-        ids.insert(tp.to_string(), u32::try_from(v.val).ok()?);
-    }
-    Some(ids)
+    let task_cast = enum_values(&btf, TASK_CAST_IDS).and_then(|values| {
+        let find = |want: &CStr| {
+            values
+                .iter()
+                .find(|(name, _)| *name == want.to_bytes())
+                .map(|&(_, id)| id)
+        };
+        Some(TaskCast {
+            task_struct: find(TASK_STRUCT)?,
+            kfunc: find(RDONLY_CAST)?,
+        })
+    });
+    Some(KernelIds { attach, task_cast })
 }
 
 fn extract(
@@ -531,6 +608,7 @@ fn extract(
         bail!("none of the object's types is in the kernel BTF");
     }
     add_attach_ids(src, &copier.dst, tracepoints)?;
+    add_task_cast_ids(src, &copier.dst)?;
     let mut size = 0u32;
     // SAFETY: a valid BTF; libbpf returns its serialized form, owned by it.
     let raw = unsafe { sys::btf__raw_data(copier.dst.0, &mut size) };
@@ -572,21 +650,38 @@ mod tests {
         }
     }
 
+    /// Adds `struct task_struct` and, with `kfunc`, a function
+    /// `bpf_rdonly_cast` to a kernel BTF; returns their IDs.
+    fn add_cast_types(src: &Btf, kfunc: bool) -> TaskCast {
+        // SAFETY: libbpf BTF construction on our own object.
+        unsafe {
+            let int = sys::btf__find_by_name_kind(src.0, c"int".as_ptr(), KIND_INT);
+            let task_struct = sys::btf__add_struct(src.0, TASK_STRUCT.as_ptr(), 4);
+            sys::btf__add_field(src.0, c"pid".as_ptr(), int, 0, 0);
+            let mut id = 0;
+            if kfunc {
+                let proto = sys::btf__add_func_proto(src.0, 0);
+                id = sys::btf__add_func(src.0, RDONLY_CAST.as_ptr(), sys::BTF_FUNC_GLOBAL, proto);
+            }
+            assert!(task_struct > 0 && id >= 0);
+            TaskCast {
+                task_struct: task_struct as u32,
+                kfunc: id as u32,
+            }
+        }
+    }
+
     /// `extract` for the type `task` and `tracepoints`, written to a file and
-    /// read back by `attach_ids`.
-    fn cached_ids(src: &Btf, tracepoints: &[String]) -> Option<HashMap<String, u32>> {
+    /// read back by `kernel_ids`.
+    fn cached_ids(src: &Btf, tracepoints: &[String], tag: &str) -> Option<KernelIds> {
         let names: HashSet<Vec<u8>> = [b"task".to_vec()].into();
         // SAFETY: a plain libbpf constructor.
         let dst = Btf::checked(unsafe { sys::btf__new_empty() }, "new").unwrap();
         let raw = extract(src, dst, &names, tracepoints).unwrap();
-        let file = std::env::temp_dir().join(format!(
-            "aif-ids-{}-{}",
-            std::process::id(),
-            tracepoints.len()
-        ));
+        let file = std::env::temp_dir().join(format!("aif-ids-{}-{tag}", std::process::id()));
         std::fs::write(&file, &raw).unwrap();
         let path = CString::new(file.as_os_str().as_encoded_bytes()).unwrap();
-        let ids = attach_ids(&path);
+        let ids = kernel_ids(&path);
         let _ = std::fs::remove_file(&file);
         ids
     }
@@ -597,10 +692,11 @@ mod tests {
     fn attach_ids_round_trip() {
         let (src, want) = small_kernel(&[c"btf_trace_sys_enter", c"btf_trace_sys_exit"]);
         let tps = ["sys_enter".to_string(), "sys_exit".to_string()];
-        let ids = cached_ids(&src, &tps).unwrap();
-        assert_eq!(ids.len(), 2);
-        assert_eq!(ids["sys_enter"], want[0]);
-        assert_eq!(ids["sys_exit"], want[1]);
+        let ids = cached_ids(&src, &tps, "attach").unwrap();
+        assert_eq!(ids.attach.len(), 2);
+        assert_eq!(ids.attach["sys_enter"], want[0]);
+        assert_eq!(ids.attach["sys_exit"], want[1]);
+        assert_eq!(ids.task_cast, None);
 
         let names: HashSet<Vec<u8>> = [b"task".to_vec()].into();
         // SAFETY: a plain libbpf constructor.
@@ -609,12 +705,30 @@ mod tests {
         assert!(extract(&src, dst, &names, &missing).is_err());
     }
 
+    /// The cast's IDs are kept when the kernel has both the struct and the
+    /// kfunc, and left out when it lacks the kfunc (before 6.2).
+    #[test]
+    fn task_cast_ids_round_trip() {
+        let tps = ["sys_enter".to_string()];
+        let (src, _) = small_kernel(&[c"btf_trace_sys_enter"]);
+        let want = add_cast_types(&src, true);
+        let ids = cached_ids(&src, &tps, "cast").unwrap();
+        assert_eq!(ids.task_cast, Some(want));
+        assert_ne!(want.task_struct, want.kfunc);
+
+        let (src, _) = small_kernel(&[c"btf_trace_sys_enter"]);
+        add_cast_types(&src, false);
+        let ids = cached_ids(&src, &tps, "nocast").unwrap();
+        assert_eq!(ids.task_cast, None);
+        assert_eq!(ids.attach.len(), 1);
+    }
+
     /// A file without attach IDs (or no file) gives none.
     #[test]
     fn no_attach_ids_without_the_enum() {
-        assert!(attach_ids(c"/nonexistent/ai-forensics.btf").is_none());
+        assert!(kernel_ids(c"/nonexistent/ai-forensics.btf").is_none());
         let (src, _) = small_kernel(&[]);
-        assert!(cached_ids(&src, &[]).is_none());
+        assert!(cached_ids(&src, &[], "none").is_none());
     }
 
     /// Builds a small BTF by hand and checks what survives the copy.

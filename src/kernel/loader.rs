@@ -177,9 +177,18 @@ pub fn prepare_and_load<'obj>(
     let mut stale = None;
     if let Some(path) = cache.as_ref().and_then(core_btf::Cache::existing) {
         // Registered while this object is opened and loaded.
-        let handler = core_btf::attach_ids(&path).and_then(tp_btf::Handler::register);
+        let (handler, task_struct) = match core_btf::kernel_ids(&path) {
+            Some(ids) => {
+                let cast = ids.task_cast;
+                let handler = tp_btf::Handler::register(ids.attach, cast.map(|c| c.kfunc));
+                // The programs cast only if the handler patches their calls.
+                let task_struct = cast.filter(|_| handler.is_some()).map(|c| c.task_struct);
+                (handler, task_struct)
+            }
+            None => (None, None),
+        };
         let attached_by_id = handler.is_some();
-        let loaded = match prepare_with(first, cfg, Some(&path)) {
+        let loaded = match prepare_with(first, cfg, Some(&path), task_struct) {
             Ok(open) => load_into(open, ring.map()?),
             Err(e) => Err(e),
         };
@@ -187,13 +196,18 @@ pub fn prepare_and_load<'obj>(
         match loaded {
             Ok(skel) => {
                 note(format_args!(
-                    "kernel types{} from {}",
+                    "kernel types{} from {}{}",
                     if attached_by_id {
                         " and attach IDs"
                     } else {
                         ""
                     },
-                    path.to_string_lossy()
+                    path.to_string_lossy(),
+                    if task_struct.is_some() {
+                        "; the task's fields read through bpf_rdonly_cast"
+                    } else {
+                        ""
+                    }
                 ));
                 return Ok(Loaded {
                     skel,
@@ -203,7 +217,7 @@ pub fn prepare_and_load<'obj>(
             Err(e) => stale = Some((path, e)),
         }
     }
-    let mut open = prepare_with(second, cfg, None)?;
+    let mut open = prepare_with(second, cfg, None, None)?;
     if let Some((path, e)) = stale {
         eprintln!(
             "ai-forensics: note: the per-boot kernel type cache {} did not load ({e:#}); made anew",
@@ -232,13 +246,18 @@ pub fn prepare_and_load<'obj>(
 }
 
 /// Opens and prepares the tracer (BTF relocated, maps created) around a
-/// one-page stand-in event ring.
+/// one-page stand-in event ring. `task_struct`: the kernel BTF ID the
+/// programs' read-only task casts use, when the `tp_btf` handler patches them.
 fn prepare_with<'obj>(
     object: &'obj mut MaybeUninit<OpenObject>,
     cfg: &Config,
     core_btf: Option<&std::ffi::CStr>,
+    task_struct: Option<u32>,
 ) -> anyhow::Result<OpenTracerSkel<'obj>> {
     let mut open = open(object, cfg, page_size(), core_btf)?;
+    if let Some(rodata) = open.maps.rodata_data.as_deref_mut() {
+        rodata.task_struct_id = task_struct.unwrap_or(0);
+    }
     let obj = open.open_object_mut().as_libbpf_object().as_ptr();
     // SAFETY: an opened object, not prepared yet; load() goes on from the
     // prepared state.
