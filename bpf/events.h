@@ -137,6 +137,10 @@ enum capture_flags {
 	CAP_F_OK = 1 << 0, /* only when the call succeeded (output data) */
 	CAP_F_ERR = 1 << 1, /* only when the call failed */
 	CAP_F_LIMIT = 1 << 2, /* cut at the string limit (-s) */
+	/* CAP_BUF: the length argument is a NUMA maxnode, of which the kernel
+	 * reads maxnode - 1 bits in unsigned longs (get_nodes() in
+	 * mm/mempolicy.c): that many longs are read. */
+	CAP_F_NODE_BITS = 1 << 3,
 };
 
 struct capture_spec {

@@ -725,6 +725,11 @@ static __always_inline long capture_len(const struct capture_spec *spec,
 	} else {
 		return -1;
 	}
+	if ((spec->flags & CAP_F_NODE_BITS) && len > 0) {
+		if (len > AIF_CAPTURE_MAX * 8)
+			len = AIF_CAPTURE_MAX * 8;
+		return (len + 62) / 64 * 8;
+	}
 	/* Element counts: a bound first, so the product cannot wrap. */
 	if (spec->len_mul > 1 && len > 0) {
 		if (len > AIF_CAPTURE_MAX)

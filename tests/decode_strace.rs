@@ -38,12 +38,13 @@ const EXACT: &[&str] = &[
     "fallocate",
     "fcntl",
     "fstatfs",
+    "get_mempolicy",
     "getcwd",
-    "getitimer",
-    "getpriority",
     "getdents64",
     "getgroups",
+    "getitimer",
     "getpeername",
+    "getpriority",
     "getrandom",
     "getresgid",
     "getresuid",
@@ -51,6 +52,8 @@ const EXACT: &[&str] = &[
     "getsockname",
     "ioctl",
     "lseek",
+    "mbind",
+    "migrate_pages",
     "mkdir",
     "mmap",
     "mprotect",
@@ -79,10 +82,11 @@ const EXACT: &[&str] = &[
     "select",
     "sendfile",
     "sendmsg",
+    "set_mempolicy",
     "set_robust_list",
+    "set_tid_address",
     "setgroups",
     "setitimer",
-    "set_tid_address",
     "setpriority",
     "setsockopt",
     "socket",
@@ -202,6 +206,25 @@ signal.alarm(0)
 signal.setitimer(signal.ITIMER_REAL, 0)
 signal.getitimer(signal.ITIMER_REAL)
 os.getcwd()
+libc = ctypes.CDLL(None, use_errno=True)
+mode = ctypes.c_int(-1)
+nodes = (ctypes.c_ulong * 2)(0, 0)
+one = ctypes.c_ulong(1)
+libc.syscall(239, ctypes.byref(mode), nodes, 128, None, 0)
+libc.syscall(239, ctypes.byref(mode), None, 0, None, 0)
+libc.syscall(238, 2, ctypes.byref(one), 2)
+libc.syscall(238, 1 | 1 << 15, ctypes.byref(one), 65)
+libc.syscall(238, 0, None, 0)
+m = mmap.mmap(-1, 8192)
+addr = ctypes.addressof(ctypes.c_char.from_buffer(m))
+libc.syscall(237, ctypes.c_void_p(addr), 8192, 2, ctypes.byref(one), 2, 2)
+libc.syscall(237, ctypes.c_void_p(addr), 8192, 1 | 1 << 14, ctypes.byref(one), 2, 0)
+libc.syscall(239, ctypes.byref(mode), nodes, 128, ctypes.c_void_p(addr), 3)
+libc.syscall(239, ctypes.byref(mode), nodes, 1, None, 0)
+libc.syscall(239, ctypes.c_void_p(8), nodes, 128, None, 0)
+libc.syscall(256, 0, 128, ctypes.byref(one), ctypes.byref(one))
+del addr
+m.close()
 os.unlink(os.path.join(d, "link"))
 os.unlink(p + ".old")
 os.rmdir(d)

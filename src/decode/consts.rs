@@ -54,6 +54,15 @@ pub(super) mod uapi {
     pub const MADV_GUARD_REMOVE: u32 = 103;
     // arch/x86/include/uapi/asm/mman.h
     pub const MAP_ABOVE4G: u32 = 0x80;
+    // include/uapi/linux/mempolicy.h, where the libc crate stops
+    pub const MPOL_PREFERRED_MANY: u32 = 5;
+    pub const MPOL_WEIGHTED_INTERLEAVE: u32 = 6;
+    pub const MPOL_F_NODE: u32 = 1 << 0;
+    pub const MPOL_F_ADDR: u32 = 1 << 1;
+    pub const MPOL_F_MEMS_ALLOWED: u32 = 1 << 2;
+    pub const MPOL_MF_STRICT: u32 = 1 << 0;
+    pub const MPOL_MF_MOVE: u32 = 1 << 1;
+    pub const MPOL_MF_MOVE_ALL: u32 = 1 << 2;
     // include/uapi/asm-generic/poll.h
     pub const POLLMSG: u32 = 0x400;
     pub const POLLREMOVE: u32 = 0x1000;
@@ -503,6 +512,61 @@ pub fn mmap_flags(v: u64) -> Value<'static> {
         }
     }
     Value::Flags { names, rest }
+}
+
+const MEMPOLICY_MODES: &Table = table![
+    libc::MPOL_DEFAULT,
+    libc::MPOL_PREFERRED,
+    libc::MPOL_BIND,
+    libc::MPOL_INTERLEAVE,
+    libc::MPOL_LOCAL,
+    uapi::MPOL_PREFERRED_MANY,
+    uapi::MPOL_WEIGHTED_INTERLEAVE,
+];
+
+const MEMPOLICY_MODE_FLAGS: &Table = table![
+    libc::MPOL_F_STATIC_NODES,
+    libc::MPOL_F_RELATIVE_NODES,
+    libc::MPOL_F_NUMA_BALANCING,
+];
+
+/// A NUMA memory policy as set_mempolicy and mbind take it: the mode and
+/// its flags, `MPOL_PREFERRED|MPOL_F_STATIC_NODES`.
+pub fn mempolicy_mode(v: u64) -> Value<'static> {
+    let v = lo32(v);
+    let flag_bits = MEMPOLICY_MODE_FLAGS.iter().fold(0, |m, (bit, _)| m | bit);
+    match lookup(v & !flag_bits, MEMPOLICY_MODES) {
+        Some(name) => with_first(name, v & flag_bits, MEMPOLICY_MODE_FLAGS),
+        None => flags(v, MEMPOLICY_MODE_FLAGS, "MPOL_???"),
+    }
+}
+
+/// The policy get_mempolicy writes back, which strace shows by value alone:
+/// `MPOL_BIND`, `0x4001 /* MPOL_??? */`.
+pub fn mempolicy_mode_value(v: u64) -> Value<'static> {
+    xval(lo32(v), MEMPOLICY_MODES, "MPOL_???")
+}
+
+const GET_MEMPOLICY_FLAGS: &Table = table![
+    uapi::MPOL_F_NODE,
+    uapi::MPOL_F_ADDR,
+    uapi::MPOL_F_MEMS_ALLOWED,
+];
+
+/// `get_mempolicy` flags: `MPOL_F_NODE|MPOL_F_ADDR`.
+pub fn get_mempolicy_flags(v: u64) -> Value<'static> {
+    flags(v, GET_MEMPOLICY_FLAGS, "MPOL_???")
+}
+
+const MBIND_FLAGS: &Table = table![
+    uapi::MPOL_MF_STRICT,
+    uapi::MPOL_MF_MOVE,
+    uapi::MPOL_MF_MOVE_ALL,
+];
+
+/// `mbind` flags: `MPOL_MF_STRICT|MPOL_MF_MOVE`.
+pub fn mbind_flags(v: u64) -> Value<'static> {
+    flags(lo32(v), MBIND_FLAGS, "MPOL_???")
 }
 
 /// `madvise` advice, from strace's `madvise_cmds` (sorted by value).

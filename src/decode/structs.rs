@@ -728,6 +728,37 @@ pub fn int_array(b: &[u8]) -> Value<'_> {
     })
 }
 
+/// A NUMA node mask of `words` unsigned longs, each shown as strace shows
+/// it (C's `%#016lx`: `0x00000000000001`, and `0000000000000000` for zero);
+/// `more` when fewer were read than the call's maxnode covers.
+pub fn nodemask(b: &[u8], words: usize) -> Value<'_> {
+    let items: Vec<Value> = b
+        .chunks_exact(8)
+        .take(words)
+        .map(
+            |w| match u64::from_ne_bytes(w.try_into().unwrap_or_default()) {
+                0 => Value::Text("0000000000000000".into()),
+                w => Value::Text(crate::text!("{w:#016x}")),
+            },
+        )
+        .collect();
+    let more = items.len() < words;
+    Value::Array { items, more }
+}
+
+/// The one `int` policy get_mempolicy writes back: `[MPOL_DEFAULT]`.
+pub fn mempolicy_out(b: &[u8]) -> Value<'_> {
+    match b.get(..4) {
+        Some(mode) => Value::Array {
+            items: vec![consts::mempolicy_mode_value(u64::from(u32::from_ne_bytes(
+                mode.try_into().unwrap_or_default(),
+            )))],
+            more: false,
+        },
+        None => short("int"),
+    }
+}
+
 /// An array of unsigned ints (`gid_t`): `[0, 4]`.
 pub fn uint_array(b: &[u8]) -> Value<'_> {
     array(b, 4, "unsigned int", |c| {

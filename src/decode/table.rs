@@ -104,6 +104,10 @@ pub enum Dec {
     /// asked about, read at entry; the ones found ready, read at exit, go
     /// to the return value.
     FdSet,
+    /// A NUMA node mask, its maxnode in argument N (the kernel reads
+    /// maxnode - 1 bits, in unsigned longs); `true`: the call fills it
+    /// (get_mempolicy), shown on success only.
+    NodeMask(u8, bool),
     /// execve's path: read at exit (failed call) or from the new image.
     ExecPath,
     /// execve's argv.
@@ -469,6 +473,36 @@ pub static SPECS: &[Spec] = &[
     spec("mprotect", &[Ptr, UInt, Reg(consts::prot)]),
     spec_ret("brk", &[Ptr], Ret::Addr),
     spec("madvise", &[Ptr, UInt, Reg(consts::madvise_advice)]),
+    spec(
+        "get_mempolicy",
+        &[
+            In(INT, structs::mempolicy_out),
+            NodeMask(2, true),
+            UInt,
+            Ptr,
+            Reg(consts::get_mempolicy_flags),
+        ],
+    ),
+    spec(
+        "set_mempolicy",
+        &[Reg(consts::mempolicy_mode), NodeMask(2, false), UInt],
+    ),
+    spec(
+        "mbind",
+        &[
+            Ptr,
+            UInt,
+            Reg(consts::mempolicy_mode),
+            NodeMask(4, false),
+            UInt,
+            Reg(consts::mbind_flags),
+        ],
+    ),
+    spec(
+        "migrate_pages",
+        &[Int, UInt, NodeMask(1, false), NodeMask(1, false)],
+    ),
+    spec("set_mempolicy_home_node", &[Ptr, UInt, UInt, UInt]),
     spec_ret(
         "mremap",
         &[Ptr, UInt, UInt, Reg(consts::mremap_flags), Ptr],
@@ -711,6 +745,10 @@ fn cap(kind: u8, arg: usize) -> types::capture_spec {
 const F_OK: u8 = types::capture_flags::CAP_F_OK.0 as u8;
 const F_LIMIT: u8 = types::capture_flags::CAP_F_LIMIT.0 as u8;
 const F_ERR: u8 = types::capture_flags::CAP_F_ERR.0 as u8;
+const F_NODE_BITS: u8 = types::capture_flags::CAP_F_NODE_BITS.0 as u8;
+/// The most of a node mask read: 1,024 nodes, the most Debian's kernels
+/// are built for (CONFIG_NODES_SHIFT=10).
+const NODEMASK_MAX: u16 = 128;
 const LEN_RET: u8 = types::capture_len::CAP_LEN_RET.0 as u8;
 const LEN_PTR: u8 = types::capture_len::CAP_LEN_PTR.0 as u8;
 /// Largest socket address read (sockaddr_storage).
@@ -783,6 +821,14 @@ fn captures_for(i: usize, dec: &Dec) -> Vec<types::capture_spec> {
         IntInOut(n) => vec![fixed(i, Part::whole(n as usize), F_OK)],
         InOut(part, _) => vec![fixed(i, part, F_OK)],
         FdSet => vec![fixed(i, FD_SET, F_OK)],
+        NodeMask(maxnode, out) => {
+            let mut c = buf(i, Len::Arg(maxnode), F_NODE_BITS);
+            if out {
+                c.flags |= F_OK;
+            }
+            c.size = NODEMASK_MAX;
+            vec![c]
+        }
         NewFds => vec![fixed(i, INT2, F_OK), new_fds(i, false)],
         // The kernel reads path, argv and envp together (see CAP_EXEC).
         ExecPath => vec![cap(CAP_EXEC, i)],
@@ -1139,6 +1185,7 @@ fn arg_value<'a>(call: &Call<'a>, i: usize, dec: &Dec) -> Option<Value<'a>> {
         IntInOut(width) => int_in_out(call, i, width),
         InOut(_, f) => mem_value(call, i, call.cap(i, CAP_ENTRY), f),
         FdSet => fd_set_value(call, i),
+        NodeMask(maxnode, _) => nodemask_value(call, i, call.arg(maxnode as usize)),
         NewFds => mem_value(call, i, call.cap(i, CAP_FIXED), structs::int_array),
         ExecPath => match call.cap(i, CAP_EXEC) {
             Some(_) => exec_part(call, 0)
@@ -1153,6 +1200,19 @@ fn arg_value<'a>(call: &Call<'a>, i: usize, dec: &Dec) -> Option<Value<'a>> {
         Msg(_) => msg_value(call, i),
         Ctx(f) => return f(call, i),
     })
+}
+
+/// A node mask: as many longs as `maxnode` covers (strace shows the
+/// pointer when that is none), each one read shown.
+fn nodemask_value<'a>(call: &Call<'a>, i: usize, maxnode: u64) -> Value<'a> {
+    let words = maxnode.saturating_add(62) / 64;
+    if words == 0 && call.arg(i) != 0 {
+        return Value::Ptr(call.arg(i));
+    }
+    match captured(call, i, call.cap(i, CAP_BUF)) {
+        Ok(c) => structs::nodemask(c.data, usize::try_from(words).unwrap_or(usize::MAX)),
+        Err(v) => v,
+    }
 }
 
 fn u64_at(b: &[u8], at: usize) -> Option<u64> {
@@ -1756,6 +1816,73 @@ mod tests {
     }
 
     const AT_FDCWD: u64 = libc::AT_FDCWD as i64 as u64;
+
+    /// NUMA node masks: as many longs as maxnode covers (maxnode - 1 bits),
+    /// in strace's `%#016lx`; the pointer where maxnode covers none or
+    /// nothing was read, `...` where the call covers more than was read.
+    #[test]
+    fn node_masks_by_maxnode() {
+        let mut words = 1u64.to_ne_bytes().to_vec();
+        words.extend_from_slice(&0u64.to_ne_bytes());
+        let bind = 2i32.to_ne_bytes();
+        let raw = records(&[(0, CAP_FIXED, 0, &bind), (1, CAP_BUF, 0, &words)]);
+        assert_eq!(
+            text_of("get_mempolicy", [0x10, 0x20, 128, 0, 3, 0], 0, &raw),
+            "[MPOL_BIND], [0x00000000000001, 0000000000000000], 128, NULL, MPOL_F_NODE|MPOL_F_ADDR"
+        );
+        // 65 covers 64 bits: one long.
+        let raw = records(&[(1, CAP_BUF, 0, &words)]);
+        assert_eq!(
+            text_of("set_mempolicy", [1 | 1 << 15, 0x20, 65, 0, 0, 0], 0, &raw),
+            "MPOL_PREFERRED|MPOL_F_STATIC_NODES, [0x00000000000001], 65"
+        );
+        // maxnode 1 covers no bit; the policy has a flag strace does not name.
+        let odd = 0x4001i32.to_ne_bytes();
+        let raw = records(&[(0, CAP_FIXED, 0, &odd)]);
+        assert_eq!(
+            text_of("get_mempolicy", [0x10, 0x20, 1, 0, 0, 0], 0, &raw),
+            "[0x4001 /* MPOL_??? */], 0x20, 1, NULL, 0"
+        );
+        // 1025 covers 16 longs; two were read.
+        let raw = records(&[(3, CAP_BUF, 0, &words)]);
+        assert_eq!(
+            text_of("mbind", [0x7000, 8192, 2 | 1 << 14, 0x20, 1025, 1], 0, &raw),
+            "0x7000, 8192, MPOL_BIND|MPOL_F_RELATIVE_NODES, \
+             [0x00000000000001, 0000000000000000, ...], 1025, MPOL_MF_STRICT"
+        );
+        // Nothing read (a failed get_mempolicy's mask): the pointer.
+        assert_eq!(
+            text_of("get_mempolicy", [0, 0x20, 128, 0, 0, 0], -22, &[]),
+            "NULL, 0x20, 128, NULL, 0"
+        );
+        assert_eq!(
+            text_of("set_mempolicy", [9, 0, 0, 0, 0, 0], -22, &[]),
+            "0x9 /* MPOL_??? */, NULL, 0"
+        );
+    }
+
+    /// The kernel is asked for exactly the longs maxnode covers, as much as
+    /// it reads itself, and get_mempolicy's only on success.
+    #[test]
+    fn node_masks_are_read_by_maxnode() {
+        let plan = plan();
+        let caps = |name: &str| {
+            let nr = syscalls::number(name).unwrap();
+            plan.iter().find(|(n, _)| *n == nr).unwrap().1.clone()
+        };
+        let get = caps("get_mempolicy");
+        let mask = get.iter().find(|c| c.arg == 1).unwrap();
+        assert_eq!((mask.kind, mask.len_arg), (CAP_BUF, 2));
+        assert_eq!(mask.flags, F_NODE_BITS | F_OK);
+        assert_eq!(mask.size, NODEMASK_MAX);
+        let set = caps("set_mempolicy");
+        assert_eq!(set[0].flags, F_NODE_BITS);
+        let migrate = caps("migrate_pages");
+        assert_eq!(migrate.len(), 2);
+        assert!(migrate
+            .iter()
+            .all(|c| c.len_arg == 1 && c.flags == F_NODE_BITS));
+    }
 
     #[test]
     fn paths_and_buffers_from_captures() {
