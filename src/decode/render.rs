@@ -4,6 +4,71 @@ use std::io::Write;
 use super::structs::quote_into;
 use super::value::Value;
 
+/// JSON renderings of register decodings (flags and named constants), by
+/// decoder and value: a direct-mapped cache of 256 slots. A program passes
+/// the same few flag values over and over (`AT_EMPTY_PATH` to every
+/// newfstatat of a tar), and looking one up costs a tenth of decoding and
+/// rendering it. Renderings longer than a slot are not kept.
+#[derive(Clone)]
+pub struct RegMemo {
+    slots: Box<[MemoSlot; MEMO_SLOTS]>,
+}
+
+const MEMO_SLOTS: usize = 256;
+const MEMO_BYTES: usize = 46;
+
+#[derive(Clone, Copy)]
+struct MemoSlot {
+    decoder: usize,
+    value: u64,
+    /// 0: empty (no rendering is empty).
+    len: u8,
+    bytes: [u8; MEMO_BYTES],
+}
+
+impl Default for RegMemo {
+    fn default() -> Self {
+        let empty = MemoSlot {
+            decoder: 0,
+            value: 0,
+            len: 0,
+            bytes: [0; MEMO_BYTES],
+        };
+        RegMemo {
+            slots: Box::new([empty; MEMO_SLOTS]),
+        }
+    }
+}
+
+impl std::fmt::Debug for RegMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kept = self.slots.iter().filter(|s| s.len != 0).count();
+        write!(f, "RegMemo {{ {kept} of {MEMO_SLOTS} slots kept }}")
+    }
+}
+
+impl RegMemo {
+    /// Appends `decode(value)` as JSON, from the cache when it has it.
+    pub fn json(&mut self, decode: super::table::RegFn, value: u64, out: &mut Vec<u8>) {
+        let decoder = decode as usize;
+        let hash = (decoder as u64 ^ value).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let slot = &mut self.slots[(hash >> 56) as usize];
+        if slot.len != 0 && slot.decoder == decoder && slot.value == value {
+            put(out, &slot.bytes[..usize::from(slot.len)]);
+            return;
+        }
+        let start = out.len();
+        json(&decode(value), out);
+        let rendered = &out[start..];
+        if rendered.len() <= MEMO_BYTES {
+            slot.decoder = decoder;
+            slot.value = value;
+            slot.len = rendered.len() as u8;
+            slot.bytes[..rendered.len()].copy_from_slice(rendered);
+        }
+    }
+}
+
 /// Appends `b`, which is mostly short (a name, a key, digits): up to 32
 /// bytes go in as two overlapping copies of one fixed size, not through a
 /// call to memcpy, which cost such a piece more than the copy itself and
@@ -588,6 +653,47 @@ fn json_number_of(out: &mut Vec<u8>, v: Option<&Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cache renders exactly what decoding and rendering does, for
+    /// values seen again, for two decoders of one value, and for renderings
+    /// too long to keep.
+    #[test]
+    fn reg_memo_renders_as_decoding_does() {
+        use crate::decode::consts;
+        use crate::decode::table::RegFn;
+        let decoders: [RegFn; 4] = [
+            consts::at_flags,
+            consts::open_flags,
+            consts::mmap_flags,
+            consts::signal,
+        ];
+        let values = [
+            0,
+            1,
+            2,
+            0x100,
+            0x1000,
+            0x22,
+            0x80241,
+            u64::MAX,
+            9,
+            0x7fff_ffff,
+        ];
+        let mut memo = RegMemo::default();
+        for round in 0..3 {
+            for &d in &decoders {
+                for &v in &values {
+                    let mut want = b"x".to_vec();
+                    json(&d(v), &mut want);
+                    let mut got = b"x".to_vec();
+                    memo.json(d, v, &mut got);
+                    assert_eq!(got, want, "round {round}, value {v:#x}");
+                }
+            }
+        }
+        let kept = memo.slots.iter().filter(|s| s.len != 0).count();
+        assert!(kept > 10 && kept < decoders.len() * values.len(), "{kept}");
+    }
 
     #[test]
     fn put_appends_any_length_exactly() {

@@ -1404,16 +1404,30 @@ impl<'c, 'a> Decoding<'c, 'a> {
     /// Calls `f` with each argument's name and value, in display order.
     #[inline]
     pub fn args(&self, mut f: impl FnMut(&'static str, &Value<'a>)) {
+        self.args_or_reg(|name, arg| match arg {
+            Ok(v) => f(name, v),
+            Err((decode, v)) => f(name, &decode(v)),
+        });
+    }
+
+    /// Like [`args`](Self::args), but an argument shown through a constant
+    /// or flag table comes undecoded, as `Err((decoder, value))`: the
+    /// decoder is a pure function of the value, so a caller can keep what
+    /// it rendered (see `render::RegMemo`).
+    pub fn args_or_reg(&self, mut f: impl FnMut(&'static str, Result<&Value<'a>, (RegFn, u64)>)) {
         let call = self.call;
         let names = super::signature(call.nr).map(|s| &s.args[..]);
         match self.spec.custom {
-            Some(custom) => custom(call).iter().for_each(|(name, v)| f(name, v)),
+            Some(custom) => custom(call).iter().for_each(|(name, v)| f(name, Ok(v))),
             None => {
                 for (i, d) in self.spec.args.iter().enumerate() {
+                    let name = names.and_then(|n| n.get(i)).map_or("arg", |a| a.name);
+                    if let Reg(decode) = *d {
+                        f(name, Err((decode, call.arg(i))));
                     // Borrowed where it was returned: moved out of the
                     // Option, the value would be reloaded whole (a stall).
-                    if let Some(v) = &arg_value(call, i, d) {
-                        f(names.and_then(|n| n.get(i)).map_or("arg", |a| a.name), v);
+                    } else if let Some(v) = &arg_value(call, i, d) {
+                        f(name, Ok(v));
                     }
                 }
             }

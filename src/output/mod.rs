@@ -31,6 +31,8 @@ pub struct Formatter {
     identity: (Option<Identity>, Vec<u8>),
     /// `,"syscall":"name","nr":N` by syscall number, built on first use.
     call_names: Vec<Vec<u8>>,
+    /// Flags and constants already rendered.
+    reg_memo: render::RegMemo,
 }
 
 /// What the identity part of a header is made of.
@@ -151,6 +153,7 @@ impl Formatter {
             events: true,
             identity: (None, Vec::new()),
             call_names: Vec::new(),
+            reg_memo: render::RegMemo::default(),
         }
     }
 
@@ -260,7 +263,8 @@ impl Formatter {
                     let o = l.raw(key!("args"));
                     o.push(b'{');
                     let mut first = true;
-                    d.args(|name, v| {
+                    let memo = &mut self.reg_memo;
+                    d.args_or_reg(|name, arg| {
                         if !first {
                             o.push(b',');
                         }
@@ -268,7 +272,10 @@ impl Formatter {
                         o.push(b'"');
                         render::put(o, name.as_bytes());
                         o.extend_from_slice(b"\":");
-                        render::json(v, o);
+                        match arg {
+                            Ok(v) => render::json(v, o),
+                            Err((decode, value)) => memo.json(decode, value, o),
+                        }
                     });
                     o.push(b'}');
                 }
