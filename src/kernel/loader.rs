@@ -188,7 +188,11 @@ pub fn prepare_and_load<'obj>(
             None => (None, None),
         };
         let attached_by_id = handler.is_some();
-        let loaded = match prepare_with(first, cfg, Some(&path), task_struct) {
+        let from_cache = FromCache {
+            types: &path,
+            task_struct,
+        };
+        let loaded = match prepare_with(first, cfg, Some(from_cache)) {
             Ok(open) => load_into(open, ring.map()?),
             Err(e) => Err(e),
         };
@@ -217,7 +221,7 @@ pub fn prepare_and_load<'obj>(
             Err(e) => stale = Some((path, e)),
         }
     }
-    let mut open = prepare_with(second, cfg, None, None)?;
+    let mut open = prepare_with(second, cfg, None)?;
     if let Some((path, e)) = stale {
         eprintln!(
             "ai-forensics: note: the per-boot kernel type cache {} did not load ({e:#}); made anew",
@@ -245,19 +249,23 @@ pub fn prepare_and_load<'obj>(
     Ok(Loaded { skel, cache_writer })
 }
 
+/// What the per-boot cache gives a load: the kernel types to relocate
+/// against and, when the `tp_btf` handler patches the programs' read-only
+/// task casts, the kernel BTF ID of `struct task_struct` they cast to.
+#[derive(Clone, Copy)]
+struct FromCache<'p> {
+    types: &'p std::ffi::CStr,
+    task_struct: Option<u32>,
+}
+
 /// Opens and prepares the tracer (BTF relocated, maps created) around a
-/// one-page stand-in event ring. `task_struct`: the kernel BTF ID the
-/// programs' read-only task casts use, when the `tp_btf` handler patches them.
+/// one-page stand-in event ring.
 fn prepare_with<'obj>(
     object: &'obj mut MaybeUninit<OpenObject>,
     cfg: &Config,
-    core_btf: Option<&std::ffi::CStr>,
-    task_struct: Option<u32>,
+    cache: Option<FromCache<'_>>,
 ) -> anyhow::Result<OpenTracerSkel<'obj>> {
-    let mut open = open(object, cfg, page_size(), core_btf)?;
-    if let Some(rodata) = open.maps.rodata_data.as_deref_mut() {
-        rodata.task_struct_id = task_struct.unwrap_or(0);
-    }
+    let mut open = open(object, cfg, page_size(), cache)?;
     let obj = open.open_object_mut().as_libbpf_object().as_ptr();
     // SAFETY: an opened object, not prepared yet; load() goes on from the
     // prepared state.
@@ -297,18 +305,19 @@ pub fn load<'obj>(
         .map_err(|e| kernel_error("loading the BPF programs", e))
 }
 
-/// Opens the tracer and writes its configuration, with an event ring of `ring_bytes`.
-/// `core_btf` is a BTF file to relocate against instead of the kernel's own.
+/// Opens the tracer and writes its configuration, with an event ring of
+/// `ring_bytes`, relocated against the cache's types if given rather than
+/// the kernel's own.
 fn open<'obj>(
     object: &'obj mut MaybeUninit<OpenObject>,
     cfg: &Config,
     ring_bytes: u32,
-    core_btf: Option<&std::ffi::CStr>,
+    cache: Option<FromCache<'_>>,
 ) -> anyhow::Result<OpenTracerSkel<'obj>> {
     let opts = sys::bpf_object_open_opts {
         sz: std::mem::size_of::<sys::bpf_object_open_opts>() as _,
         // libbpf copies the path.
-        btf_custom_path: core_btf.map_or(std::ptr::null(), |p| p.as_ptr()),
+        btf_custom_path: cache.map_or(std::ptr::null(), |c| c.types.as_ptr()),
         ..Default::default()
     };
     let mut open = TracerSkelBuilder::default()
@@ -329,6 +338,7 @@ fn open<'obj>(
         }
     }
     rodata.syscall_filter = cfg.syscall_filter;
+    rodata.task_struct_id = cache.and_then(|c| c.task_struct).unwrap_or(0);
     // The calls that never return, reported at entry (this architecture's numbers).
     rodata.nr_exit = syscalls::number("exit").unwrap_or(u32::MAX);
     rodata.nr_exit_group = syscalls::number("exit_group").unwrap_or(u32::MAX);
