@@ -484,49 +484,51 @@ fn add_attach_ids(src: &Btf, dst: &Btf, tracepoints: &[String]) -> anyhow::Resul
     if tracepoints.is_empty() {
         return Ok(());
     }
-    // SAFETY: `dst` is our BTF under construction; names are NUL-terminated.
-    Copier::added(
-        unsafe { sys::btf__add_enum(dst.0, ATTACH_IDS.as_ptr(), 4) },
-        "enum",
-    )?;
+    let mut values = Vec::with_capacity(tracepoints.len());
     for tp in tracepoints {
         let typedef = cstring(format!("{TRACE_TYPEDEF_PREFIX}{tp}").as_bytes())?;
-        // SAFETY: a valid BTF and a NUL-terminated name.
-        let id = unsafe { sys::btf__find_by_name_kind(src.0, typedef.as_ptr(), KIND_TYPEDEF) };
-        if id <= 0 {
+        let Some(id) = find_id(src, &typedef, KIND_TYPEDEF) else {
             bail!(
                 "the kernel has no tracepoint type {}",
                 typedef.to_string_lossy()
             );
-        }
-        // SAFETY: as above; the enum was the last type added.
-        Copier::added(
-            unsafe { sys::btf__add_enum_value(dst.0, typedef.as_ptr(), i64::from(id)) },
-            "enum value",
-        )?;
+        };
+        values.push((typedef, id));
     }
-    Ok(())
+    add_id_enum(dst, ATTACH_IDS, &values)
 }
 
 /// Adds the enum of the read-only cast's IDs, if the kernel has the kfunc.
 fn add_task_cast_ids(src: &Btf, dst: &Btf) -> anyhow::Result<()> {
-    // SAFETY: a valid BTF and NUL-terminated names.
-    let (task, kfunc) = unsafe {
-        (
-            sys::btf__find_by_name_kind(src.0, TASK_STRUCT.as_ptr(), KIND_STRUCT),
-            sys::btf__find_by_name_kind(src.0, RDONLY_CAST.as_ptr(), KIND_FUNC),
-        )
-    };
-    if task <= 0 || kfunc <= 0 {
-        return Ok(());
+    match (
+        find_id(src, TASK_STRUCT, KIND_STRUCT),
+        find_id(src, RDONLY_CAST, KIND_FUNC),
+    ) {
+        (Some(task), Some(kfunc)) => add_id_enum(
+            dst,
+            TASK_CAST_IDS,
+            &[(TASK_STRUCT.into(), task), (RDONLY_CAST.into(), kfunc)],
+        ),
+        _ => Ok(()),
     }
+}
+
+/// The ID of the type `name` of `kind` in `btf`, if it has one.
+fn find_id(btf: &Btf, name: &CStr, kind: u32) -> Option<u32> {
+    // SAFETY: a valid BTF and a NUL-terminated name.
+    let id = unsafe { sys::btf__find_by_name_kind(btf.0, name.as_ptr(), kind) };
+    u32::try_from(id).ok().filter(|&id| id > 0)
+}
+
+/// Adds an enum `name` of IDs, each value named (read back by `enum_values`).
+fn add_id_enum(dst: &Btf, name: &CStr, values: &[(CString, u32)]) -> anyhow::Result<()> {
     // SAFETY: `dst` is our BTF under construction; names are NUL-terminated;
     // each value goes to the enum added last.
     unsafe {
-        Copier::added(sys::btf__add_enum(dst.0, TASK_CAST_IDS.as_ptr(), 4), "enum")?;
-        for (name, id) in [(TASK_STRUCT, task), (RDONLY_CAST, kfunc)] {
+        Copier::added(sys::btf__add_enum(dst.0, name.as_ptr(), 4), "enum")?;
+        for (value_name, id) in values {
             Copier::added(
-                sys::btf__add_enum_value(dst.0, name.as_ptr(), i64::from(id)),
+                sys::btf__add_enum_value(dst.0, value_name.as_ptr(), i64::from(*id)),
                 "enum value",
             )?;
         }
@@ -536,13 +538,9 @@ fn add_task_cast_ids(src: &Btf, dst: &Btf) -> anyhow::Result<()> {
 
 /// The `(name, value)` pairs of the enum `name` in `btf`; None if it has none.
 fn enum_values(btf: &Btf, name: &CStr) -> Option<Vec<(Vec<u8>, u32)>> {
-    // SAFETY: a valid BTF and a NUL-terminated name.
-    let id = unsafe { sys::btf__find_by_name_kind(btf.0, name.as_ptr(), KIND_ENUM) };
-    if id <= 0 {
-        return None;
-    }
+    let id = find_id(btf, name, KIND_ENUM)?;
     // SAFETY: an id the lookup returned.
-    let t = unsafe { TypeRef::new(btf.0, id as u32) };
+    let t = unsafe { TypeRef::new(btf.0, id) };
     let values = t.extra::<sys::btf_enum>(t.vlen());
     values
         .iter()
