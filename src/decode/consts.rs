@@ -55,6 +55,10 @@ pub(super) mod uapi {
     // arch/x86/include/uapi/asm/mman.h
     pub const MAP_ABOVE4G: u32 = 0x80;
     // include/uapi/linux/mempolicy.h, where the libc crate stops
+    /// The flag bits a mode may carry (the kernel's MPOL_MODE_FLAGS).
+    pub const MPOL_MODE_FLAGS: u32 = (libc::MPOL_F_STATIC_NODES
+        | libc::MPOL_F_RELATIVE_NODES
+        | libc::MPOL_F_NUMA_BALANCING) as u32;
     pub const MPOL_PREFERRED_MANY: u32 = 5;
     pub const MPOL_WEIGHTED_INTERLEAVE: u32 = 6;
     pub const MPOL_F_NODE: u32 = 1 << 0;
@@ -534,7 +538,7 @@ const MEMPOLICY_MODE_FLAGS: &Table = table![
 /// its flags, `MPOL_PREFERRED|MPOL_F_STATIC_NODES`.
 pub fn mempolicy_mode(v: u64) -> Value<'static> {
     let v = lo32(v);
-    let flag_bits = MEMPOLICY_MODE_FLAGS.iter().fold(0, |m, (bit, _)| m | bit);
+    let flag_bits = u64::from(uapi::MPOL_MODE_FLAGS);
     match lookup(v & !flag_bits, MEMPOLICY_MODES) {
         Some(name) => with_first(name, v & flag_bits, MEMPOLICY_MODE_FLAGS),
         None => flags(v, MEMPOLICY_MODE_FLAGS, "MPOL_???"),

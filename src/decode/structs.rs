@@ -748,15 +748,11 @@ pub fn nodemask(b: &[u8], words: usize) -> Value<'_> {
 
 /// The one `int` policy get_mempolicy writes back: `[MPOL_DEFAULT]`.
 pub fn mempolicy_out(b: &[u8]) -> Value<'_> {
-    match b.get(..4) {
-        Some(mode) => Value::Array {
-            items: vec![consts::mempolicy_mode_value(u64::from(u32::from_ne_bytes(
-                mode.try_into().unwrap_or_default(),
-            )))],
-            more: false,
-        },
-        None => short("int"),
-    }
+    array(b, 4, "int", |c| {
+        Some(consts::mempolicy_mode_value(u64::from(u32::from_ne_bytes(
+            c.try_into().ok()?,
+        ))))
+    })
 }
 
 /// An array of unsigned ints (`gid_t`): `[0, 4]`.
